@@ -1,0 +1,89 @@
+"""Intergroup contact in mixed activities (docs/model.md, section 7.5).
+
+A participant of mixed entry k meets the other participants of its pool. Its exposure to group h
+is the share of h among them, times the sessions and the entry's contact (or dialogue) strength,
+summed over entries: e_ih (contact) and d_ih (dialogue). Whether contact goes well depends on
+readiness,
+
+    R_ih = w_c * c_i + w_w * x_i + w_f * F_ih - w_t * tension_v - w_int * e_ih * (1 - F_ih)
+    q_ih = sigmoid(readiness_steepness * (R_ih - readiness_threshold))
+
+so contact before coping and familiarity exist, in a tense village or at high intensity with
+strangers, is more often negative; negative contact weighs more (Graf, Paolini and Rubin 2014):
+
+    dA_ih = e_ih * (alpha_pos * q * (1 - A) - alpha_neg * (1 - q) * A)
+            + alpha_dialogue * d_ih * F_ih * q * (1 - A)        (dialogue pays off once familiar)
+    dF_ih = familiarity_rate * (e_ih + d_ih) * (1 - F_ih)
+
+Contact changes the household's own position, so it moves the influence anchor too. Positive and
+negative contact are cumulated (e*q and e*(1-q)) for the survey's questions on interactions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activities import GROUPS
+from .params import Params
+from .programme import Programme
+from .state import State, wellbeing_share
+
+
+def readiness(c, x, fam, tension, exposure, p: Params):
+    return (p.w_ready_coping * c + p.w_ready_wellbeing * x + p.w_ready_familiarity * fam
+            - p.w_ready_tension * tension - p.w_ready_intensity * exposure * (1.0 - fam))
+
+
+def positivity(r, p: Params):
+    return 1.0 / (1.0 + np.exp(-p.readiness_steepness * (r - p.readiness_threshold)))
+
+
+def attitude_change(a, e, d, fam, q, p: Params):
+    return (e * (p.alpha_contact_pos * q * (1.0 - a) - p.alpha_contact_neg * (1.0 - q) * a)
+            + p.alpha_dialogue * d * fam * q * (1.0 - a))
+
+
+def familiarity_change(fam, e, d, p: Params):
+    return p.familiarity_rate * (e + d) * (1.0 - fam)
+
+
+def outgroup_shares(members: np.ndarray, group: np.ndarray, pool: np.ndarray, n_pools: int) -> np.ndarray:
+    """For each member: share of each group among the *other* members of its pool (M x 3)."""
+    ng = len(GROUPS)
+    counts = np.bincount(pool[members] * ng + group[members], minlength=n_pools * ng).reshape(n_pools, ng)
+    total = counts.sum(axis=1)
+    own = np.zeros((members.shape[0], ng))
+    own[np.arange(members.shape[0]), group[members]] = 1.0
+    others = counts[pool[members]] - own
+    return others / np.maximum(total[pool[members]] - 1, 1)[:, None]
+
+
+def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contact and dialogue exposure of every household to every group this week (N x 3 each)."""
+    e = np.zeros((state.n, len(GROUPS)))
+    d = np.zeros((state.n, len(GROUPS)))
+    for entry in prog.mixed_active(week):
+        members = np.flatnonzero(state.weeks_left[:, entry.index] > 0)
+        if members.size < 2:
+            continue
+        shares = outgroup_shares(members, state.group, entry.pool, entry.n_pools)
+        act = entry.activity
+        e[members] += act.sessions_per_week * act.channel("contact") * shares
+        d[members] += act.sessions_per_week * act.channel("dialogue") * shares
+    return e * state.other_mask, d * state.other_mask
+
+
+def step(state: State, prog: Programme, week: int, p: Params) -> None:
+    e, d = exposures(state, prog, week)
+    if not (e.any() or d.any()):
+        return
+    x = wellbeing_share(state.wellbeing)[:, None]
+    r = readiness(state.coping[:, None], x, state.familiarity, state.tension[state.village][:, None], e, p)
+    q = positivity(r, p)
+    da = attitude_change(state.attitude, e, d, state.familiarity, q, p) * state.other_mask
+    state.attitude = np.clip(state.attitude + da, 0.0, 1.0)
+    state.anchor = np.clip(state.anchor + da, 0.0, 1.0)
+    state.familiarity = np.clip(state.familiarity + familiarity_change(state.familiarity, e, d, p) * state.other_mask,
+                                0.0, 1.0)
+    state.contact_pos += (e * q).sum(axis=1)
+    state.contact_neg += (e * (1.0 - q)).sum(axis=1)

@@ -1,0 +1,210 @@
+"""The cohesion model: households on a social network, the programme's activities, the survey.
+
+    m = CohesionModel(load_scenario("scenarios/qayyarah.yaml"), rng=7)
+    m.run()                      # or m.step() week by week
+    m.survey_results()           # the survey.csv rows of this run
+    m.datacollector.get_model_vars_dataframe()
+
+Data flow: scenario -> population and network -> weekly steps (model/week.py) -> survey.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import Scenario
+
+from . import participation
+from .activities import GROUPS
+from .agents import Household
+from .draws import WeekDraws, streams
+from .network import SocialNetwork, generate_ties
+from .params import Params
+from .population import build_population
+from .programme import Programme
+from .state import State
+from .survey import COLUMNS, Snapshot, respondents, tabulate
+from .week import World, advance
+
+TIMESERIES_METRICS = ("wellbeing", "coping", "stigma", "attitude_FPA", "attitude_VF", "attitude_HC",
+                      "acceptance", "participating", "cross_group_ties")
+
+
+def _seed_sequence(rng) -> np.random.SeedSequence:
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(2**63)))
+    return np.random.SeedSequence(rng)
+
+
+class CohesionModel(mesa.Model):
+    """Community cohesion after conflict under a layered MHPSS programme.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (``scenarios.load_scenario``).
+    params : Params, optional
+        Parameters of the dynamics; defaults from ``model.params``.
+    rng : int or numpy.random.SeedSequence, optional
+        The seed. Population, network, dynamics and survey draw from separate streams of it.
+    replicate : int
+        Replicate number, carried into the survey rows.
+    step_mode : "array" or "reference"
+        "array" computes a week over all households at once; "reference" one household at a
+        time (model/reference.py), for tests and benchmarks. Both give the same states.
+    """
+
+    def __init__(self, scenario: Scenario, params: Params | None = None, rng=None, replicate: int = 0,
+                 step_mode: Literal["array", "reference"] = "array"):
+        self.seed_sequence = _seed_sequence(rng)
+        super().__init__(rng=self.seed_sequence)
+        self.spec = scenario
+        self.params = params or Params()
+        self.replicate = replicate
+        self.step_mode = step_mode
+        self.villages = scenario.village_names()
+        self.streams = streams(self.seed_sequence)
+        self._survey_seed = self.streams["survey"].integers(2**63)
+
+        self.state: State = build_population(scenario, self.params, len(scenario.programme),
+                                             self.streams["population"])
+        src, dst = generate_ties(self.state.group, self.state.village, scenario.network, self.streams["network"])
+        self.network = SocialNetwork(self.state.group, src, dst)
+        self.programme = Programme(scenario, self.state)
+        n_v = np.bincount(self.state.village, minlength=len(self.villages))
+        self.world = World(
+            scenario=scenario, programme=self.programme, network=self.network, params=self.params,
+            event_villages=[[self.villages.index(v) for v in scenario.entry_villages(e)] for e in scenario.events],
+            expected_cac=np.maximum(1.0, scenario.population.roles.cac * n_v),
+            encouraging=participation.encouragers(self.state, self.network),
+        )
+        self.households: list[Household] = list(Household.create_agents(self, self.state.n, np.arange(self.state.n)))
+
+        self.week = 0
+        self.cost = 0.0
+        self._series: list[np.ndarray] = []
+        self.snapshots: dict[str, Snapshot] = {}
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "week": "week",
+            "acceptance": lambda m: m.summary["acceptance"],
+            **{f"acceptance_{g}": (lambda m, g=g: m.summary[f"acceptance_{g}"]) for g in GROUPS},
+            "wellbeing": lambda m: m.summary["wellbeing"],
+            "coping": lambda m: m.summary["coping"],
+            "stigma": lambda m: m.summary["stigma"],
+            "participating": lambda m: m.summary["participating"],
+            "cross_group_ties": lambda m: m.summary["cross_group_ties"],
+            "cost": "cost",
+            **{f"tension_{v}": (lambda m, i=i: float(m.state.tension[i])) for i, v in enumerate(self.villages)},
+        })
+        self._observe()
+
+    # --- running ---------------------------------------------------------------------------
+    def step(self) -> None:
+        """One week."""
+        self.week += 1
+        active = [e.index for e in self.programme.active(self.week)]
+        draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, active)
+        if self.step_mode == "reference":
+            from .reference import advance_reference
+            advance_reference(self, draws)
+        else:
+            advance(self.state, self.world, self.week, draws)
+        self.cost += self.programme.weekly_cost(self.week)
+        self._observe()
+
+    def run(self, weeks: int | None = None) -> "CohesionModel":
+        """Step to the scenario's horizon (or ``weeks`` more weeks)."""
+        until = self.spec.horizon_weeks if weeks is None else self.week + weeks
+        while self.week < until:
+            self.step()
+        return self
+
+    # --- observing -------------------------------------------------------------------------
+    def _observe(self) -> None:
+        s = self.state
+        survey = self.spec.survey
+        if self.week == survey.baseline_week:
+            self.snapshots["baseline"] = Snapshot.take(self.week, s, self.network, self.params)
+        if self.week == survey.endline_week:
+            self.snapshots["endline"] = Snapshot.take(self.week, s, self.network, self.params)
+        cells, table = self._cell_means()
+        self._series.append(table)
+        accept = s.min_other_attitude() >= self.params.acceptance_threshold
+        self.summary = {
+            "acceptance": float(accept.mean()),
+            **{f"acceptance_{g}": float(accept[s.group == k].mean()) if (s.group == k).any() else np.nan
+               for k, g in enumerate(GROUPS)},
+            "wellbeing": float(s.wellbeing.mean()),
+            "coping": float(s.coping.mean()),
+            "stigma": float(s.stigma.mean()),
+            "participating": float(s.participating.mean()),
+            "cross_group_ties": float(self.network.cross_group_ties().mean()),
+        }
+        self.datacollector.collect(self)
+
+    def _cell_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of each time-series metric per (group, village) cell: array cells x metrics."""
+        s = self.state
+        ng, nv = len(GROUPS), len(self.villages)
+        cell = s.group.astype(np.int64) * nv + s.village
+        count = np.bincount(cell, minlength=ng * nv).astype(float)
+        accept = s.min_other_attitude() >= self.params.acceptance_threshold
+        columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
+                   accept, s.participating, self.network.cross_group_ties()]
+        means = np.stack([np.bincount(cell, weights=c.astype(float), minlength=ng * nv) for c in columns], axis=1)
+        means = means / np.where(count > 0, count, np.nan)[:, None]
+        # attitude towards one's own group is not a state
+        own = np.arange(ng * nv) // nv
+        for k in range(ng):
+            means[own == k, 3 + k] = np.nan
+        return cell, np.column_stack([count, means])
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per week x group x village: households and mean state (timeseries.parquet)."""
+        ng, nv = len(GROUPS), len(self.villages)
+        data = np.stack(self._series)  # weeks x cells x (1 + metrics)
+        weeks = np.repeat(np.arange(data.shape[0]), ng * nv)
+        cells = np.tile(np.arange(ng * nv), data.shape[0])
+        df = pd.DataFrame(data.reshape(-1, data.shape[2]), columns=["households", *TIMESERIES_METRICS])
+        df.insert(0, "village", [self.villages[c % nv] for c in cells])
+        df.insert(0, "group", [GROUPS[c // nv] for c in cells])
+        df.insert(0, "week", weeks)
+        df.insert(0, "replicate", self.replicate)
+        df.insert(0, "scenario", self.spec.name)
+        df = df[df.households > 0].reset_index(drop=True)
+        df["households"] = df["households"].astype(int)
+        return df
+
+    def survey_frame(self) -> np.ndarray:
+        if self.spec.survey.frame == "households":
+            return np.ones(self.state.n, dtype=bool)
+        if self.state.ever.any():
+            return self.state.ever.copy()
+        return self.programme.ever_eligible.copy()
+
+    def survey_results(self) -> pd.DataFrame:
+        """The virtual survey of this run, in survey.csv's long form.
+
+        After the endline week: both waves for one panel of respondents drawn from the frame.
+        Between baseline and endline: the baseline wave on a sample of the frame so far.
+        """
+        if "baseline" not in self.snapshots:
+            return pd.DataFrame(columns=COLUMNS)
+        rng = np.random.default_rng(self._survey_seed)
+        who = respondents(self.survey_frame(), self.spec.survey.sample_size, rng)
+        df = tabulate(who, self.state.group, self.state.village, self.villages, self.snapshots["baseline"],
+                      self.snapshots.get("endline"), self.state.other_mask, self.params)
+        df.insert(0, "replicate", self.replicate)
+        df.insert(0, "scenario", self.spec.name)
+        return df[COLUMNS]
+
+    @property
+    def graph(self):
+        """The social network as a networkx graph (built on first use)."""
+        return self.network.to_networkx(self.state.village)

@@ -1,0 +1,158 @@
+"""The social network: households tied mostly within their village and their group.
+
+Generation (docs/model.md, section 5.2): each household starts Poisson(mean_degree / 2) ties;
+each tie stays in the village with probability ``within_village`` and, in the chosen village,
+in the household's group with probability ``within_group``; the partner is uniform in that
+(village, group) block. Self-ties and duplicates are dropped. All of it is array arithmetic, so
+a million households take seconds. The model keeps the ties as sparse matrices (same-group and
+cross-group adjacency); ``to_networkx`` gives the networkx graph on demand.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from scenarios.schema import Network as NetworkSpec
+
+from .activities import GROUPS
+
+
+def generate_ties(group: np.ndarray, village: np.ndarray, spec: NetworkSpec,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected ties as (src, dst) with src < dst, no duplicates."""
+    n = group.shape[0]
+    n_groups = len(GROUPS)
+    n_villages = int(village.max()) + 1 if n else 0
+    block = village.astype(np.int64) * n_groups + group
+    order = np.argsort(block, kind="stable")
+    counts = np.bincount(block, minlength=n_villages * n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    stubs = rng.poisson(spec.mean_degree / 2.0, n)
+    src = np.repeat(np.arange(n), stubs)
+    u = rng.random((src.shape[0], 4))
+    own_v = village[src].astype(np.int64)
+    other_v = (own_v + 1 + np.floor(u[:, 0] * max(n_villages - 1, 1)).astype(np.int64)) % max(n_villages, 1)
+    tv = np.where((u[:, 1] < spec.within_village) | (n_villages == 1), own_v, other_v)
+    own_g = group[src].astype(np.int64)
+    other_g = (own_g + 1 + np.floor(u[:, 2] * (n_groups - 1)).astype(np.int64)) % n_groups
+    tg = np.where(u[:, 3] < spec.within_group, own_g, other_g)
+    tb = tv * n_groups + tg
+    size = counts[tb]
+    keep = size > 0
+    src, tb, size = src[keep], tb[keep], size[keep]
+    # a fifth uniform per stub picks the partner inside the block
+    pick = np.floor(rng.random(src.shape[0]) * size).astype(np.int64)
+    dst = order[starts[tb] + pick]
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keys = np.unique(lo[lo != hi] * n + hi[lo != hi])
+    return (keys // n).astype(np.int64), (keys % n).astype(np.int64)
+
+
+def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
+    rows = np.concatenate([src, dst])
+    cols = np.concatenate([dst, src])
+    return sp.csr_matrix((np.ones(rows.shape[0]), (rows, cols)), shape=(n, n))
+
+
+class SocialNetwork:
+    """Ties of the population, as sparse adjacency matrices.
+
+    ``same`` holds ties inside a group, ``cross`` ties across groups at baseline, ``new`` the
+    cross-group ties that mixed activities created (they outlast the activity).
+    """
+
+    def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray):
+        self.n = group.shape[0]
+        self.group = group
+        self.src, self.dst = src, dst
+        same = group[src] == group[dst]
+        self.same = _symmetric(src[same], dst[same], self.n)
+        self.cross = _symmetric(src[~same], dst[~same], self.n)
+        self.base = (self.same + self.cross).tocsr()
+        self.base_rows = np.repeat(np.arange(self.n), np.diff(self.base.indptr))
+        self._base_keys = np.sort(src * self.n + dst)
+        self.new_src = np.zeros(0, dtype=np.int64)
+        self.new_dst = np.zeros(0, dtype=np.int64)
+        self.new = sp.csr_matrix((self.n, self.n))
+        self._graph: nx.Graph | None = None
+        self._refresh_degree()
+
+    def _refresh_degree(self) -> None:
+        self.degree = np.asarray(self.base.sum(axis=1)).ravel() + np.asarray(self.new.sum(axis=1)).ravel()
+        onehot = np.zeros((self.n, len(GROUPS)))
+        onehot[np.arange(self.n), self.group] = 1.0
+        # ties of each household to members of each group (own-group column included)
+        self.ties_by_group = np.asarray(self.base @ onehot + self.new @ onehot)
+
+    # --- operations the mechanisms use -----------------------------------------------------
+    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum over each household's neighbours (all ties); values may be N or N x k."""
+        return self.base @ values + self.new @ values
+
+    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
+        total = self.neighbour_sum(values)
+        deg = np.maximum(self.degree, 1.0)
+        return total / (deg if total.ndim == 1 else deg[:, None])
+
+    def weighted_sum(self, values: np.ndarray, outgroup_weight: float) -> np.ndarray:
+        """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight``."""
+        return self.same @ values + outgroup_weight * (self.cross @ values + self.new @ values)
+
+    def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
+        """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""
+        gap = np.maximum(x[self.base.indices] - x[self.base_rows], 0.0)
+        total = np.bincount(self.base_rows, weights=gap, minlength=self.n)
+        if self.new_src.size:
+            a = np.concatenate([self.new_src, self.new_dst])
+            b = np.concatenate([self.new_dst, self.new_src])
+            total += np.bincount(a, weights=np.maximum(x[b] - x[a], 0.0), minlength=self.n)
+        return total / np.maximum(self.degree, 1.0)
+
+    def add_ties(self, src: np.ndarray, dst: np.ndarray) -> int:
+        """Add cross-group ties not already present; returns how many were new."""
+        if src.size == 0:
+            return 0
+        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+        keys = np.unique(lo[lo != hi] * self.n + hi[lo != hi])
+        pos = np.searchsorted(self._base_keys, keys)
+        in_base = (pos < self._base_keys.size) & (self._base_keys[np.minimum(pos, self._base_keys.size - 1)] == keys)
+        existing_new = self.new_src * self.n + self.new_dst
+        keys = keys[~in_base & ~np.isin(keys, existing_new)]
+        if keys.size == 0:
+            return 0
+        self.new_src = np.concatenate([self.new_src, keys // self.n])
+        self.new_dst = np.concatenate([self.new_dst, keys % self.n])
+        self.new = _symmetric(self.new_src, self.new_dst, self.n)
+        self._refresh_degree()
+        self._graph = None
+        return int(keys.size)
+
+    def cross_group_ties(self) -> np.ndarray:
+        """Ties of each household to households of other groups."""
+        return self.degree - self.ties_by_group[np.arange(self.n), self.group]
+
+    def neighbours(self, i: int) -> np.ndarray:
+        """Neighbours of one household (for the reference step and inspection)."""
+        base = self.base.indices[self.base.indptr[i]:self.base.indptr[i + 1]]
+        new = np.concatenate([self.new_dst[self.new_src == i], self.new_src[self.new_dst == i]])
+        return np.concatenate([base, new]).astype(np.int64)
+
+    @property
+    def n_ties(self) -> int:
+        return int(self.src.size + self.new_src.size)
+
+    def to_networkx(self, village: np.ndarray | None = None) -> nx.Graph:
+        """The network as a networkx graph; ties made by activities carry ``kind='activity'``."""
+        if self._graph is None:
+            g = nx.Graph()
+            g.add_nodes_from(range(self.n))
+            nx.set_node_attributes(g, {i: GROUPS[k] for i, k in enumerate(self.group)}, "group")
+            if village is not None:
+                nx.set_node_attributes(g, dict(enumerate(village.tolist())), "village")
+            g.add_edges_from(zip(self.src.tolist(), self.dst.tolist()), kind="baseline")
+            g.add_edges_from(zip(self.new_src.tolist(), self.new_dst.tolist()), kind="activity")
+            self._graph = g
+        return self._graph

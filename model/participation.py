@@ -1,0 +1,103 @@
+"""Participation as complex contagion (docs/model.md, section 7.2).
+
+For household i and programme entry k, the willingness to join is
+
+    z_ik = outreach + w_nb * S_i + w_enc * E_i + w_lead * L_v(i) + w_cop * c_i - w_stig * s_i
+           + w_need * m_i * (+1 if k earns income else -1)
+           + w_fm * [k targets women and children and the scenario has them move first]
+           - w_rel * (1 - mean attitude to other groups) * [k mixes groups]
+
+with S_i the share of i's neighbours who have taken part, E_i the share who are CAC members,
+positive deviants or volunteers, L the village's leadership, c coping, s stigma, m material need.
+An eligible household not enrolled wants a place with probability
+
+    p_ik = join_rate * sigmoid(8 * (z_ik - threshold_i))
+
+and the places free in its pool go to those who want one, in random order. Participants leave
+early with probability ``dropout_rate`` a week, and otherwise after the activity's cycle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .draws import WeekDraws
+from .network import SocialNetwork
+from .params import Params
+from .programme import Entry, Programme
+from .state import State
+
+STEEPNESS = 8.0  # of the joining sigmoid: the threshold rule, smoothed (assumption)
+
+
+def base_pull(nb_joined, encouragers, leadership, coping, stigma, p: Params):
+    """The part of the willingness shared by every activity."""
+    return (p.outreach + p.w_neighbours * nb_joined + p.w_encouragement * encouragers
+            + p.w_leadership * leadership + p.w_coping_confidence * coping - p.w_stigma * stigma)
+
+
+def willingness(pull, need, mean_attitude, entry: Entry, first_movers: bool, p: Params):
+    act = entry.activity
+    z = pull + (p.w_need if act.income else -p.w_need) * need
+    if first_movers and act.audience == "women_children":
+        z = z + p.first_mover_boost
+    if act.mixes_groups:
+        z = z - p.w_reluctance * (1.0 - mean_attitude)
+    return z
+
+
+def join_probability(z, threshold, p: Params):
+    return p.join_rate / (1.0 + np.exp(-STEEPNESS * (z - threshold)))
+
+
+def allocate(candidates: np.ndarray, keys: np.ndarray, pool: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Give the free places of each pool to candidates in order of their key.
+
+    ``candidates`` are household indices, ``keys`` their random order, ``pool`` their pool.
+    Returns the indices that get a place.
+    """
+    order = np.lexsort((keys, pool))
+    cand, pools = candidates[order], pool[order]
+    first = np.searchsorted(pools, pools, side="left")
+    rank = np.arange(cand.shape[0]) - first
+    return cand[rank < free[pools]]
+
+
+def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
+    """Share of each household's neighbours who encourage joining (CAC, deviant, volunteer)."""
+    return net.neighbour_mean((state.cac | state.deviant | state.volunteer).astype(float))
+
+
+def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, first_movers: bool,
+         nb_joined: np.ndarray, encouraging: np.ndarray) -> None:
+    """Leave, finish and join for every entry of the programme this week."""
+    for e in prog.entries:
+        if not e.is_active(week):
+            state.weeks_left[:, e.index] = 0
+    active = prog.active(week)
+    if not active:
+        return
+    pull = base_pull(nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
+    mean_att = state.mean_other_attitude()
+    for e in active:
+        k = e.index
+        enrolled = state.weeks_left[:, k] > 0
+        state.weeks_left[enrolled & (draws.drop[k] < p.dropout_rate), k] = 0
+        enrolled = state.weeks_left[:, k] > 0
+        free = e.places(week) - np.bincount(e.pool[enrolled], minlength=e.n_pools)
+        if free.max() <= 0:
+            continue
+        prob = join_probability(willingness(pull, state.need, mean_att, e, first_movers, p), state.threshold, p)
+        want = e.eligible & ~enrolled & (draws.join[k] < prob)
+        if e.activity.max_wellbeing is not None:
+            want &= state.wellbeing <= e.activity.max_wellbeing
+        cand = np.flatnonzero(want)
+        chosen = allocate(cand, draws.join[k][cand] / prob[cand], e.pool[cand], free)
+        state.weeks_left[chosen, k] = e.activity.cycle_weeks
+
+
+def end_of_week(state: State) -> None:
+    """Count down the cycles; whoever was enrolled this week has now taken part."""
+    enrolled = state.weeks_left > 0
+    state.ever |= enrolled.any(axis=1)
+    state.weeks_left[enrolled] -= 1

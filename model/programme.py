@@ -1,0 +1,102 @@
+"""The scenario's programme compiled to arrays: who may join each entry, where, when, how many.
+
+Entry k of the scenario's programme becomes row k of every array here. A household's weekly dose
+of each effect channel is ``enrolled @ channel_matrix`` (docs/model.md, section 7.1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.schema import Scenario
+
+from .activities import CHANNELS, GROUPS, ROLES, Activity, catalogue
+from .state import State
+
+
+@dataclass(frozen=True)
+class Entry:
+    index: int
+    name: str
+    activity: Activity
+    start: int
+    end: int
+    capacity: np.ndarray        # places per pool at a time, during the programme
+    handover_capacity: np.ndarray  # places per pool after end_week (community-run)
+    eligible: np.ndarray        # bool N: group, village and role allow joining
+    pool: np.ndarray            # int N: which pool of places a household competes in
+    n_pools: int
+    villages: tuple[int, ...]
+
+    def is_active(self, week: int) -> bool:
+        return self.start <= week <= self.end or (week > self.end and self.handover_capacity.sum() > 0)
+
+    def places(self, week: int) -> np.ndarray:
+        if self.start <= week <= self.end:
+            return self.capacity
+        if week > self.end:
+            return self.handover_capacity
+        return np.zeros_like(self.capacity)
+
+    def weekly_cost(self, week: int) -> float:
+        """Programme cost this week; handed-over activities cost the programme nothing."""
+        if not self.start <= week <= self.end:
+            return 0.0
+        act = self.activity
+        cohorts = sum(math.ceil(c / act.places_per_session) for c in self.capacity)
+        return cohorts * act.sessions_per_week * act.cost_per_session
+
+
+class Programme:
+    def __init__(self, scenario: Scenario, state: State):
+        villages = scenario.village_names()
+        self.entries: list[Entry] = []
+        for k, spec in enumerate(scenario.programme):
+            act = catalogue()[spec.activity]
+            vs = tuple(villages.index(v) for v in scenario.entry_villages(spec))
+            groups = [GROUPS.index(g) for g in spec.target_groups if g in act.eligible_groups]
+            eligible = np.isin(state.village, vs) & np.isin(state.group, groups)
+            if act.eligible_roles:
+                role = np.zeros(state.n, dtype=bool)
+                for r in act.eligible_roles:
+                    role |= getattr(state, r)
+                eligible &= role
+            if act.mixes_villages:
+                pool = np.zeros(state.n, dtype=np.int64)
+                capacity = np.array([spec.capacity() * len(vs)])
+            else:
+                pool = state.village.astype(np.int64)
+                capacity = np.array([spec.capacity() if v in vs else 0 for v in range(len(villages))])
+            handover = np.floor(capacity * spec.handover_share).astype(int)
+            self.entries.append(Entry(k, spec.activity, act, spec.start_week, spec.end_week, capacity,
+                                      handover, eligible, pool, capacity.shape[0], vs))
+        # weekly dose per enrolled household: sessions per week x channel strength
+        self.channel_matrix = np.array(
+            [[e.activity.sessions_per_week * e.activity.channel(c) for c in CHANNELS] for e in self.entries]
+        ).reshape(len(self.entries), len(CHANNELS))
+        self.ever_eligible = np.zeros(state.n, dtype=bool)
+        for e in self.entries:
+            self.ever_eligible |= e.eligible
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def active(self, week: int) -> list[Entry]:
+        return [e for e in self.entries if e.is_active(week)]
+
+    def mixed_active(self, week: int) -> list[Entry]:
+        return [e for e in self.active(week) if e.activity.mixes_groups]
+
+    def doses(self, state: State) -> dict[str, np.ndarray]:
+        """Weekly dose of each channel for every household."""
+        d = state.enrolled.astype(float) @ self.channel_matrix
+        return {c: d[:, i] for i, c in enumerate(CHANNELS)}
+
+    def weekly_cost(self, week: int) -> float:
+        return sum(e.weekly_cost(week) for e in self.entries)
+
+
+ROLE_NAMES = ROLES

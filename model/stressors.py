@@ -1,0 +1,47 @@
+"""Stressors and well-being (docs/model.md, section 7.4).
+
+Material need m and structural barriers b are relieved by income and referral doses:
+
+    dm = -need_relief * D_need * m          db = -barrier_relief * D_barriers * b
+
+Stress is (m + b) / 2, buffered by coping. Well-being x (WEMWBS as a share of its range) relaxes
+towards an equilibrium that rises with coping and falls with unbuffered stress,
+
+    x* = x0 + theta_coping * (c - c0) - theta_stress * (stress * (1 - c) - stress0 * (1 - c0))
+    dx = wellbeing_rate * (x* - x) + alpha_wellbeing * D_wellbeing * (1 - x) + mood_contagion * G
+
+where G is the mean over neighbours of max(x_j - x_i, 0): healthy mood spreads through ties,
+low mood does not (Hill, Griffiths and House 2015). At week 0 every household is at its
+equilibrium, so without support and without shocks well-being stays where it started.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import SocialNetwork
+from .params import Params
+from .state import State, stress, wellbeing_score, wellbeing_share
+
+
+def relief(level, dose, rate):
+    return -rate * dose * level
+
+
+def equilibrium(x0, c, c0, s, s0, p: Params):
+    return np.clip(x0 + p.theta_coping * (c - c0) - p.theta_stress * (s * (1.0 - c) - s0 * (1.0 - c0)), 0.0, 1.0)
+
+
+def wellbeing_change(x, x_eq, dose, gap, p: Params):
+    return p.wellbeing_rate * (x_eq - x) + p.alpha_wellbeing * dose * (1.0 - x) + p.mood_contagion * gap
+
+
+def step(state: State, doses: dict[str, np.ndarray], net: SocialNetwork, p: Params) -> None:
+    state.need = np.clip(state.need + relief(state.need, doses["need"], p.need_relief), 0.0, 1.0)
+    state.barriers = np.clip(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief), 0.0, 1.0)
+    x = wellbeing_share(state.wellbeing)
+    x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
+                       state.stress0, p)
+    gap = net.mean_upward_gap(x)
+    x = np.clip(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p), 0.0, 1.0)
+    state.wellbeing = wellbeing_score(x)

@@ -1,0 +1,238 @@
+"""What a scenario file may say, validated on load.
+
+A scenario is what a programme designer writes: the population (villages, households per group,
+initial conditions, tension), the network, the programme (which activities, where, when, for
+whom), context events, the survey design and the horizon. Every error names the field and what
+is allowed; see ``load_scenario``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from model.activities import GROUPS, catalogue
+from model.errors import InputError, from_validation_error, read_yaml
+from model.strict import Strict
+
+Share = float  # validated in [0, 1] by Field(ge=0, le=1) where used
+EVENT_TYPES = ("discriminatory_act", "returns_wave", "security_incident")
+
+
+class Village(Strict):
+    households: dict[Literal["FPA", "VF", "HC"], int] = Field(
+        description="households of each group in the village")
+    tension: float = Field(ge=0, le=1, description="intergroup tension at week 0 (0 none, 1 open conflict)")
+    leadership: float = Field(default=0.5, ge=0, le=1, description="proactive community leadership")
+    attitude_shift: float = Field(default=0.0, ge=-0.5, le=0.5,
+                                  description="added to every household's initial attitudes here")
+
+    @field_validator("households")
+    @classmethod
+    def _counts(cls, v: dict[str, int]) -> dict[str, int]:
+        for g, n in v.items():
+            if n < 0:
+                raise ValueError(f"households of {g} must be >= 0, got {n}")
+        if sum(v.values()) == 0:
+            raise ValueError("a village needs at least one household")
+        return v
+
+
+class GroupStart(Strict):
+    wellbeing: float = Field(ge=14, le=70, description="mean WEMWBS score (14-70)")
+    coping: float = Field(ge=0, le=1)
+    stigma: float = Field(ge=0, le=1, description="mean MHPSS stigma")
+    need: float = Field(ge=0, le=1, description="mean material need")
+    barriers: float = Field(ge=0, le=1, description="mean structural barriers (documents, property, work)")
+    attitude: dict[Literal["FPA", "VF", "HC"], float] = Field(
+        description="mean attitude towards each other group, in [0, 1]")
+
+    @field_validator("attitude")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for g, a in v.items():
+            if not 0 <= a <= 1:
+                raise ValueError(f"attitude towards {g} is {a}; allowed: a share in [0, 1]")
+        return v
+
+
+class Roles(Strict):
+    cac: float = Field(default=0.02, ge=0, le=1, description="share of households with a CAC member")
+    deviant: float = Field(default=0.03, ge=0, le=1, description="share of positive deviants")
+    volunteer: float = Field(default=0.02, ge=0, le=1, description="share with a community volunteer")
+
+
+class Population(Strict):
+    villages: dict[str, Village]
+    initial: dict[Literal["FPA", "VF", "HC"], GroupStart]
+    roles: Roles = Roles()
+    household_size: float = Field(default=6.0, ge=1, le=20, description="mean household size")
+    attitude_spread: float = Field(default=0.15, ge=0, le=0.5,
+                                   description="sd of household attitudes around the group mean")
+    state_spread: float = Field(default=0.1, ge=0, le=0.5,
+                                description="sd of coping, stigma, need and barriers around the mean")
+    wellbeing_sd: float = Field(default=8.0, ge=0, le=20, description="sd of WEMWBS scores")
+    first_movers: bool = Field(default=True, description="women and children move first")
+
+    @model_validator(mode="after")
+    def _all_groups(self) -> "Population":
+        missing = [g for g in GROUPS if g not in self.initial]
+        if missing:
+            raise ValueError(f"initial: missing group(s) {missing}; every one of {list(GROUPS)} is needed")
+        for g, start in self.initial.items():
+            others = [h for h in GROUPS if h != g]
+            absent = [h for h in others if h not in start.attitude]
+            if absent:
+                raise ValueError(f"initial.{g}.attitude: missing {absent}; give the attitude towards {others}")
+            if g in start.attitude:
+                raise ValueError(f"initial.{g}.attitude: towards its own group; allowed: {others}")
+        return self
+
+
+class Network(Strict):
+    mean_degree: float = Field(default=8.0, gt=0, le=100, description="mean ties per household")
+    within_village: float = Field(default=0.95, ge=0, le=1, description="share of ties inside the village")
+    within_group: float = Field(default=0.85, ge=0, le=1, description="share of village ties inside the group")
+
+
+class ProgrammeEntry(Strict):
+    activity: str
+    villages: list[str] | Literal["all"] = "all"
+    start_week: int = Field(ge=0)
+    end_week: int = Field(ge=0)
+    places: int | None = Field(default=None, ge=1, description="places per village at a time")
+    target_groups: list[Literal["FPA", "VF", "HC"]] = list(GROUPS)
+    handover_share: float = Field(default=0.0, ge=0, le=1,
+                                  description="share of places that continue after end_week, community-run")
+
+    @field_validator("activity")
+    @classmethod
+    def _known_activity(cls, v: str) -> str:
+        if v not in catalogue():
+            raise ValueError(f"unknown activity '{v}'; allowed: {', '.join(catalogue())}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ProgrammeEntry":
+        if self.end_week < self.start_week:
+            raise ValueError(f"end_week {self.end_week} is before start_week {self.start_week}")
+        act = catalogue()[self.activity]
+        if self.handover_share > 0 and not act.can_hand_over:
+            handable = [k for k, a in catalogue().items() if a.can_hand_over]
+            raise ValueError(f"handover_share: '{self.activity}' cannot be handed over; allowed for: "
+                             f"{', '.join(handable)}")
+        return self
+
+    def capacity(self) -> int:
+        """Places per village at a time (one cohort by default)."""
+        return self.places if self.places is not None else catalogue()[self.activity].places_per_session
+
+
+class Event(Strict):
+    type: Literal["discriminatory_act", "returns_wave", "security_incident"]
+    villages: list[str] | Literal["all"] = "all"
+    week: int = Field(ge=0)
+    magnitude: float = Field(default=0.2, ge=0, le=1)
+
+
+class Survey(Strict):
+    baseline_week: int = Field(default=0, ge=0)
+    endline_week: int = Field(ge=1)
+    sample_size: int = Field(ge=1, description="respondents per wave")
+    frame: Literal["participants", "households"] = Field(
+        default="participants", description="who is sampled: programme participants or all households")
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    horizon_weeks: int = Field(ge=1, le=1040)
+    population: Population
+    network: Network = Network()
+    programme: list[ProgrammeEntry] = []
+    events: list[Event] = []
+    survey: Survey
+    assumptions: dict[str, str] = Field(default_factory=dict,
+                                        description="where each assumed figure comes from, for readers")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Scenario":
+        villages = list(self.population.villages)
+        problems = []
+        for i, entry in enumerate(self.programme):
+            if entry.villages != "all":
+                for v in entry.villages:
+                    if v not in villages:
+                        problems.append(f"programme[{i}].villages: unknown village '{v}'; allowed: {villages}")
+            if entry.start_week > self.horizon_weeks:
+                problems.append(f"programme[{i}].start_week {entry.start_week} is after horizon_weeks "
+                                f"{self.horizon_weeks}")
+        for i, event in enumerate(self.events):
+            if event.villages != "all":
+                for v in event.villages:
+                    if v not in villages:
+                        problems.append(f"events[{i}].villages: unknown village '{v}'; allowed: {villages}")
+        s = self.survey
+        if s.endline_week <= s.baseline_week:
+            problems.append(f"survey.endline_week {s.endline_week} is not after baseline_week {s.baseline_week}")
+        if s.endline_week > self.horizon_weeks:
+            problems.append(f"survey.endline_week {s.endline_week} is after horizon_weeks {self.horizon_weeks}")
+        frame_size = self.frame_size()
+        if s.sample_size > frame_size:
+            who = "households eligible for the programme" if s.frame == "participants" else "households"
+            problems.append(f"survey.sample_size {s.sample_size} is larger than the {frame_size} {who}; "
+                            f"allowed: at most {frame_size}")
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return self
+
+    def village_names(self) -> list[str]:
+        return list(self.population.villages)
+
+    def entry_villages(self, entry: ProgrammeEntry | Event) -> list[str]:
+        return self.village_names() if entry.villages == "all" else list(entry.villages)
+
+    def frame_size(self) -> int:
+        """Households the survey can sample from (eligible for some activity, or all)."""
+        pops = self.population.villages
+        if self.survey.frame == "households":
+            return sum(sum(v.households.values()) for v in pops.values())
+        reachable: set[tuple[str, str]] = set()
+        for entry in self.programme:
+            for v in self.entry_villages(entry):
+                for g in entry.target_groups:
+                    if g in catalogue()[entry.activity].eligible_groups:
+                        reachable.add((v, g))
+        return sum(pops[v].households.get(g, 0) for v, g in reachable)
+
+    def n_households(self) -> int:
+        return sum(sum(v.households.values()) for v in self.population.villages.values())
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario YAML file (safe loader) and validate it.
+
+    Raises
+    ------
+    InputError
+        naming the file, each field at fault and what is allowed.
+    """
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(path, ["(top level): expected a mapping with name, horizon_weeks, population, "
+                                "programme, survey"])
+    raw.setdefault("name", Path(path).stem)
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as err:
+        problems = []
+        for p in from_validation_error(path, err).problems:
+            # cross-checks arrive as one message joined by " | ": give each its own line
+            head, _, rest = p.partition(": ")
+            if " | " in rest and head == "(top level)":
+                problems += rest.split(" | ")
+            else:
+                problems.append(p)
+        raise InputError(path, problems) from None
