@@ -37,6 +37,26 @@ def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarr
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), state.attitude)
 
 
+def settle(state: State, net: SocialNetwork, p: Params, tol: float = 1e-6, max_iter: int = 500) -> int:
+    """Start attitudes at the Friedkin-Johnsen equilibrium of their anchors.
+
+    Iterates A = (1 - s) * m(A) + s * anchor (the fixed point of ``fj_change``, whatever the
+    rate), so that with no programme and no shocks attitudes do not drift from their week-0
+    values. Returns the number of iterations. With ``influence_rate == 0`` attitudes stay at the
+    anchors (there is no influence to settle).
+    """
+    if p.influence_rate == 0:
+        return 0
+    s = state.stubbornness[:, None]
+    for it in range(1, max_iter + 1):
+        new = np.where(state.other_mask, (1.0 - s) * neighbour_attitudes(state, net, p) + s * state.anchor, 1.0)
+        change = np.abs(new - state.attitude).max()
+        state.attitude = new
+        if change < tol:
+            return it
+    return max_iter
+
+
 def step(state: State, net: SocialNetwork, p: Params) -> None:
     if p.influence_rate == 0:
         return

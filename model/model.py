@@ -18,13 +18,13 @@ import pandas as pd
 
 from scenarios.schema import Scenario
 
-from . import participation
+from . import influence, participation, stressors
 from .activities import GROUPS
 from .agents import Household
 from .draws import WeekDraws, streams
 from .network import SocialNetwork, generate_ties
 from .params import Params
-from .population import build_population
+from .population import build_population, village_means
 from .programme import Programme
 from .state import State
 from .survey import COLUMNS, Snapshot, respondents, tabulate
@@ -76,6 +76,10 @@ class CohesionModel(mesa.Model):
                                              self.streams["population"])
         src, dst = generate_ties(self.state.group, self.state.village, scenario.network, self.streams["network"])
         self.network = SocialNetwork(self.state.group, src, dst)
+        influence.settle(self.state, self.network, self.params)
+        stressors.settle(self.state, self.network, self.params)
+        self.state.village_attitude0 = village_means(self.state.mean_other_attitude(), self.state.village,
+                                                     len(self.villages))
         self.programme = Programme(scenario, self.state)
         n_v = np.bincount(self.state.village, minlength=len(self.villages))
         self.world = World(

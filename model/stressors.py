@@ -11,8 +11,9 @@ towards an equilibrium that rises with coping and falls with unbuffered stress,
     dx = wellbeing_rate * (x* - x) + alpha_wellbeing * D_wellbeing * (1 - x) + mood_contagion * G
 
 where G is the mean over neighbours of max(x_j - x_i, 0): healthy mood spreads through ties,
-low mood does not (Hill, Griffiths and House 2015). At week 0 every household is at its
-equilibrium, so without support and without shocks well-being stays where it started.
+low mood does not (Hill, Griffiths and House 2015). x0 is set so that week 0 is a fixed point
+(``settle``: x0 = x(0) - mood_contagion / wellbeing_rate * G(0)), so without support and without
+shocks well-being stays where it started.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ def equilibrium(x0, c, c0, s, s0, p: Params):
 
 def wellbeing_change(x, x_eq, dose, gap, p: Params):
     return p.wellbeing_rate * (x_eq - x) + p.alpha_wellbeing * dose * (1.0 - x) + p.mood_contagion * gap
+
+
+def settle(state: State, net: SocialNetwork, p: Params) -> None:
+    """Set each household's x0 so that its week-0 well-being is a fixed point of the dynamics."""
+    if p.wellbeing_rate > 0:
+        state.wellbeing0 = wellbeing_share(state.wellbeing) - p.mood_contagion / p.wellbeing_rate * \
+            net.mean_upward_gap(wellbeing_share(state.wellbeing))
 
 
 def step(state: State, doses: dict[str, np.ndarray], net: SocialNetwork, p: Params) -> None:

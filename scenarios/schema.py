@@ -211,18 +211,49 @@ class Scenario(Strict):
         return sum(sum(v.households.values()) for v in self.population.villages.values())
 
 
+def _merge(base: dict, over: dict) -> dict:
+    """Deep merge: mappings merge key by key; lists and values in ``over`` replace."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_raw(path: str | Path, _seen: tuple = ()) -> dict:
+    """The scenario's mapping, with ``extends: other.yaml`` resolved relative to the file."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(path, ["(top level): expected a mapping with name, horizon_weeks, population, "
+                                "programme, survey"])
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise InputError(path, ["extends: expected the path of another scenario file"])
+    base_path = (path.parent / base).resolve()
+    if base_path in _seen:
+        raise InputError(path, [f"extends: '{base}' extends this file again (a cycle)"])
+    if not base_path.is_file():
+        raise InputError(path, [f"extends: file '{base}' not found (relative to {path.parent})"])
+    parent = read_raw(base_path, _seen + (path.resolve(),))
+    parent.pop("name", None)
+    parent.pop("description", None)
+    return _merge(parent, raw)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML file (safe loader) and validate it.
+
+    A scenario may start from another with ``extends: <path>``: mappings are merged key by key,
+    lists (the programme, events) replaced as a whole.
 
     Raises
     ------
     InputError
         naming the file, each field at fault and what is allowed.
     """
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(path, ["(top level): expected a mapping with name, horizon_weeks, population, "
-                                "programme, survey"])
+    raw = read_raw(path)
     raw.setdefault("name", Path(path).stem)
     try:
         return Scenario.model_validate(raw)
