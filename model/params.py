@@ -72,13 +72,13 @@ class Params:
                                   "attitude gain per unit of positive contact")
     alpha_contact_neg: float = _p(0.1, 0.02, 0.25, "Graf, Paolini and Rubin 2014: negative contact weighs more; value assumption",
                                   "attitude loss per unit of negative contact")
-    readiness_threshold: float = _p(0.15, 0.0, 0.4, ASSUMPTION,
+    readiness_threshold: float = _p(0.1, 0.0, 0.4, ASSUMPTION,
                                     "readiness at which contact is as likely positive as negative")
     readiness_steepness: float = _p(10.0, 4.0, 20.0, ASSUMPTION, "steepness of the readiness sigmoid")
     w_ready_coping: float = _p(0.4, 0.1, 0.8, ASSUMPTION, "readiness from coping")
     w_ready_wellbeing: float = _p(0.3, 0.1, 0.6, ASSUMPTION, "readiness from well-being (share of scale)")
     w_ready_familiarity: float = _p(0.4, 0.1, 0.8, ASSUMPTION, "readiness from familiarity with the group")
-    w_ready_tension: float = _p(0.5, 0.1, 1.0, ASSUMPTION, "readiness lost to village tension")
+    w_ready_tension: float = _p(0.42, 0.1, 1.0, ASSUMPTION, "readiness lost to village tension")
     w_ready_intensity: float = _p(0.2, 0.0, 0.6, ASSUMPTION,
                                   "readiness lost to contact beyond a comfortable weekly dose")
     familiarity_rate: float = _p(0.08, 0.02, 0.2, ASSUMPTION, "familiarity gained per unit contact")
