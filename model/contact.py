@@ -75,15 +75,18 @@ def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.
 
 def step(state: State, prog: Programme, week: int, p: Params) -> None:
     e, d = exposures(state, prog, week)
-    if not (e.any() or d.any()):
+    # only households in a mixed activity this week have e or d > 0; nothing changes for the rest
+    met = np.flatnonzero(e.any(axis=1) | d.any(axis=1))
+    if met.size == 0:
         return
-    x = wellbeing_share(state.wellbeing)[:, None]
-    r = readiness(state.coping[:, None], x, state.familiarity, state.tension[state.village][:, None], e, p)
+    e, d, other = e[met], d[met], state.other_mask[met]
+    a, fam = state.attitude[met], state.familiarity[met]
+    x = wellbeing_share(state.wellbeing[met])[:, None]
+    r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p)
     q = positivity(r, p)
-    da = attitude_change(state.attitude, e, d, state.familiarity, q, p) * state.other_mask
-    state.attitude = np.clip(state.attitude + da, 0.0, 1.0)
-    state.anchor = np.clip(state.anchor + da, 0.0, 1.0)
-    state.familiarity = np.clip(state.familiarity + familiarity_change(state.familiarity, e, d, p) * state.other_mask,
-                                0.0, 1.0)
-    state.contact_pos += (e * q).sum(axis=1)
-    state.contact_neg += (e * (1.0 - q)).sum(axis=1)
+    da = attitude_change(a, e, d, fam, q, p) * other
+    state.attitude[met] = np.clip(a + da, 0.0, 1.0)
+    state.anchor[met] = np.clip(state.anchor[met] + da, 0.0, 1.0)
+    state.familiarity[met] = np.clip(fam + familiarity_change(fam, e, d, p) * other, 0.0, 1.0)
+    state.contact_pos[met] += (e * q).sum(axis=1)
+    state.contact_neg[met] += (e * (1.0 - q)).sum(axis=1)

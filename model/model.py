@@ -137,9 +137,10 @@ class CohesionModel(mesa.Model):
             self.snapshots["baseline"] = Snapshot.take(self.week, s, self.network, self.params)
         if self.week == survey.endline_week:
             self.snapshots["endline"] = Snapshot.take(self.week, s, self.network, self.params)
-        cells, table = self._cell_means()
-        self._series.append(table)
         accept = s.min_other_attitude() >= self.params.acceptance_threshold
+        participating = s.participating
+        cross = self.network.cross_group_ties()
+        self._series.append(self._cell_means(accept, participating, cross))
         self.summary = {
             "acceptance": float(accept.mean()),
             **{f"acceptance_{g}": float(accept[s.group == k].mean()) if (s.group == k).any() else np.nan
@@ -147,27 +148,26 @@ class CohesionModel(mesa.Model):
             "wellbeing": float(s.wellbeing.mean()),
             "coping": float(s.coping.mean()),
             "stigma": float(s.stigma.mean()),
-            "participating": float(s.participating.mean()),
-            "cross_group_ties": float(self.network.cross_group_ties().mean()),
+            "participating": float(participating.mean()),
+            "cross_group_ties": float(cross.mean()),
         }
         self.datacollector.collect(self)
 
-    def _cell_means(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean of each time-series metric per (group, village) cell: array cells x metrics."""
+    def _cell_means(self, accept: np.ndarray, participating: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """Households and mean of each time-series metric per (group, village) cell: cells x (1 + metrics)."""
         s = self.state
         ng, nv = len(GROUPS), len(self.villages)
         cell = s.group.astype(np.int64) * nv + s.village
         count = np.bincount(cell, minlength=ng * nv).astype(float)
-        accept = s.min_other_attitude() >= self.params.acceptance_threshold
         columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
-                   accept, s.participating, self.network.cross_group_ties()]
+                   accept, participating, cross]
         means = np.stack([np.bincount(cell, weights=c.astype(float), minlength=ng * nv) for c in columns], axis=1)
         means = means / np.where(count > 0, count, np.nan)[:, None]
         # attitude towards one's own group is not a state
         own = np.arange(ng * nv) // nv
         for k in range(ng):
             means[own == k, 3 + k] = np.nan
-        return cell, np.column_stack([count, means])
+        return np.column_stack([count, means])
 
     def timeseries(self) -> pd.DataFrame:
         """One row per week x group x village: households and mean state (timeseries.parquet)."""

@@ -78,14 +78,17 @@ class SocialNetwork:
         self.new_dst = np.zeros(0, dtype=np.int64)
         self.new = sp.csr_matrix((self.n, self.n))
         self._graph: nx.Graph | None = None
+        self._onehot = np.zeros((self.n, len(GROUPS)))
+        self._onehot[np.arange(self.n), self.group] = 1.0
+        # the baseline ties never change, so their sums are made once; only activity ties are added
+        self._base_degree = np.asarray(self.base.sum(axis=1)).ravel()
+        self._base_ties_by_group = self.base @ self._onehot
         self._refresh_degree()
 
     def _refresh_degree(self) -> None:
-        self.degree = np.asarray(self.base.sum(axis=1)).ravel() + np.asarray(self.new.sum(axis=1)).ravel()
-        onehot = np.zeros((self.n, len(GROUPS)))
-        onehot[np.arange(self.n), self.group] = 1.0
+        self.degree = self._base_degree + np.asarray(self.new.sum(axis=1)).ravel()
         # ties of each household to members of each group (own-group column included)
-        self.ties_by_group = np.asarray(self.base @ onehot + self.new @ onehot)
+        self.ties_by_group = np.asarray(self._base_ties_by_group + self.new @ self._onehot)
 
     # --- operations the mechanisms use -----------------------------------------------------
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:

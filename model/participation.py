@@ -56,11 +56,14 @@ def allocate(candidates: np.ndarray, keys: np.ndarray, pool: np.ndarray, free: n
     ``candidates`` are household indices, ``keys`` their random order, ``pool`` their pool.
     Returns the indices that get a place.
     """
-    order = np.lexsort((keys, pool))
-    cand, pools = candidates[order], pool[order]
-    first = np.searchsorted(pools, pools, side="left")
-    rank = np.arange(cand.shape[0]) - first
-    return cand[rank < free[pools]]
+    chosen = [candidates[:0]]
+    for k in np.flatnonzero(free > 0):
+        in_pool = np.flatnonzero(pool == k)
+        if in_pool.size > free[k]:
+            # the free[k] smallest keys (a partial sort: which ones, not their order, matters)
+            in_pool = in_pool[np.argpartition(keys[in_pool], free[k] - 1)[:free[k]]]
+        chosen.append(candidates[in_pool])
+    return np.concatenate(chosen)
 
 
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:

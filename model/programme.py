@@ -92,7 +92,11 @@ class Programme:
 
     def doses(self, state: State) -> dict[str, np.ndarray]:
         """Weekly dose of each channel for every household."""
-        d = state.enrolled.astype(float) @ self.channel_matrix
+        enrolled = state.enrolled
+        # only participants get a dose; a product over them alone keeps BLAS off the whole population
+        rows = np.flatnonzero(enrolled.any(axis=1))
+        d = np.zeros((state.n, len(CHANNELS)))
+        d[rows] = enrolled[rows].astype(float) @ self.channel_matrix
         return {c: d[:, i] for i, c in enumerate(CHANNELS)}
 
     def weekly_cost(self, week: int) -> float:
