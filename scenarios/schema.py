@@ -179,8 +179,8 @@ class Scenario(Strict):
             problems.append(f"survey.endline_week {s.endline_week} is not after baseline_week {s.baseline_week}")
         if s.endline_week > self.horizon_weeks:
             problems.append(f"survey.endline_week {s.endline_week} is after horizon_weeks {self.horizon_weeks}")
-        frame_size = self.frame_size()
-        if s.sample_size > frame_size:
+        frame_size = 0 if problems else self.frame_size()
+        if not problems and s.sample_size > frame_size:
             who = "households eligible for the programme" if s.frame == "participants" else "households"
             problems.append(f"survey.sample_size {s.sample_size} is larger than the {frame_size} {who}; "
                             f"allowed: at most {frame_size}")
