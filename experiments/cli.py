@@ -91,7 +91,7 @@ def run(
     key = wide[wide.item.isin(["acceptance", "wellbeing_mean"]) & (wide.split != "all")]
     print_table(key, "by group and by village")
     trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
-                      out / "figure.png")
+                      out / "figure.png", programme=spec.programme)
     summary = {
         "scenario": spec.model_dump(mode="json"),
         "scenario_file": str(scenario),

@@ -25,9 +25,15 @@ def survey_table(survey: pd.DataFrame) -> pd.DataFrame:
     q["n"] = survey.groupby(keys, sort=False)["n"].median()
     q["replicates"] = survey.groupby(keys, sort=False)["value"].size()
     out = q.reset_index()
-    order = {item: i for i, item in enumerate(ITEMS)}
-    out["_o"] = out["item"].map(order)
-    return out.sort_values(["_o", "group", "village", "wave"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    # items in the survey's order; splits overall, then groups, then villages in scenario order
+    item_order = {item: i for i, item in enumerate(ITEMS)}
+    split_order = {("all", "all"): 0, **{(g, "all"): 1 + k for k, g in enumerate(GROUPS)}}
+    villages = [v for v in dict.fromkeys(survey["village"]) if v != "all"]
+    split_order.update({("all", v): 1 + len(GROUPS) + k for k, v in enumerate(villages)})
+    out["_i"] = out["item"].map(item_order)
+    out["_s"] = [split_order.get((g, v), 99) for g, v in zip(out["group"], out["village"])]
+    out = out.sort_values(["_i", "_s", "wave"], kind="stable")
+    return out.drop(columns=["_i", "_s"]).reset_index(drop=True)
 
 
 def split_label(group: str, village: str) -> str:
@@ -82,9 +88,31 @@ def mark_survey(ax, baseline: int, endline: int) -> None:
                     ha="right", fontsize=8, color="grey")
 
 
-def trajectory_figure(ts: pd.DataFrame, baseline: int, endline: int, title: str, path: Path | None = None):
-    """Acceptance by group and mean well-being over time, median and 5-95% band across replicates."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+def programme_timeline(ax, programme, horizon: int) -> None:
+    """The scenario's activities as bars over the weeks (hand-over periods hatched)."""
+    for row, entry in enumerate(programme):
+        ax.barh(row, entry.end_week - entry.start_week + 1, left=entry.start_week, height=0.6, color="#4c72b0")
+        if entry.handover_share > 0 and entry.end_week < horizon:
+            ax.barh(row, horizon - entry.end_week, left=entry.end_week + 1, height=0.6, color="none",
+                    edgecolor="#4c72b0", hatch="///", linewidth=0)
+    ax.set_yticks(range(len(programme)), [e.activity.replace("_", " ") for e in programme], fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, horizon), xlabel="week", title="Programme (hatched: handed over to the community)")
+
+
+def trajectory_figure(ts: pd.DataFrame, baseline: int, endline: int, title: str, path: Path | None = None,
+                      programme=None):
+    """Acceptance by group and mean well-being over time, median and 5-95% band across replicates.
+
+    With ``programme`` (the scenario's entries) a timeline of the activities is drawn below.
+    """
+    if programme:
+        fig = plt.figure(figsize=(11, 4.2 + 0.18 * len(programme) + 0.8))
+        grid = fig.add_gridspec(2, 2, height_ratios=[4.2, 0.18 * len(programme) + 0.8])
+        a1, a2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        programme_timeline(fig.add_subplot(grid[1, :]), programme, int(ts["week"].max()))
+    else:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     acc = group_trajectories(ts, "acceptance")
     for g in GROUPS:
         band(a1, acc[acc.group == g], "acceptance", GROUP_COLOURS[g], g)
