@@ -58,28 +58,32 @@ def outgroup_shares(members: np.ndarray, group: np.ndarray, pool: np.ndarray, n_
     return others / np.maximum(total[pool[members]] - 1, 1)[:, None]
 
 
-def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.ndarray]:
-    """Contact and dialogue exposure of every household to every group this week (N x 3 each)."""
-    e = np.zeros((state.n, len(GROUPS)))
-    d = np.zeros((state.n, len(GROUPS)))
-    for entry in prog.mixed_active(week):
-        members = np.flatnonzero(state.weeks_left[:, entry.index] > 0)
-        if members.size < 2:
-            continue
+def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contact and dialogue exposure to every group this week.
+
+    Returns ``met``, the households in a mixed activity this week (sorted), and their exposures
+    ``e`` and ``d`` (len(met) x 3 each); every other household has none.
+    """
+    entries = [(entry, np.flatnonzero(state.weeks_left[:, entry.index] > 0)) for entry in prog.mixed_active(week)]
+    entries = [(entry, members) for entry, members in entries if members.size >= 2]
+    met = np.unique(np.concatenate([members for _, members in entries])) if entries else np.zeros(0, dtype=np.int64)
+    e = np.zeros((met.size, len(GROUPS)))
+    d = np.zeros((met.size, len(GROUPS)))
+    for entry, members in entries:
         shares = outgroup_shares(members, state.group, entry.pool, entry.n_pools)
         act = entry.activity
-        e[members] += act.sessions_per_week * act.channel("contact") * shares
-        d[members] += act.sessions_per_week * act.channel("dialogue") * shares
-    return e * state.other_mask, d * state.other_mask
+        rows = np.searchsorted(met, members)
+        e[rows] += act.sessions_per_week * act.channel("contact") * shares
+        d[rows] += act.sessions_per_week * act.channel("dialogue") * shares
+    other = state.other_mask[met]
+    return met, e * other, d * other
 
 
 def step(state: State, prog: Programme, week: int, p: Params) -> None:
-    e, d = exposures(state, prog, week)
-    # only households in a mixed activity this week have e or d > 0; nothing changes for the rest
-    met = np.flatnonzero(e.any(axis=1) | d.any(axis=1))
+    met, e, d = exposures(state, prog, week)
     if met.size == 0:
         return
-    e, d, other = e[met], d[met], state.other_mask[met]
+    other = state.other_mask[met]
     a, fam = state.attitude[met], state.familiarity[met]
     x = wellbeing_share(state.wellbeing[met])[:, None]
     r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p)

@@ -31,9 +31,8 @@ def holders(group: np.ndarray) -> np.ndarray:
 
 
 def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
-    hold = holders(state.group)
-    num = net.weighted_sum(state.attitude * hold, p.outgroup_credibility)
-    den = net.weighted_sum(hold, p.outgroup_credibility)
+    num = net.weighted_sum(state.attitude * holders(state.group), p.outgroup_credibility)
+    den = net.weighted_ties_to_non_members(p.outgroup_credibility)  # = weighted_sum(holders, ...)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), state.attitude)
 
 

@@ -104,6 +104,21 @@ class SocialNetwork:
         """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight``."""
         return self.same @ values + outgroup_weight * (self.cross @ values + self.new @ values)
 
+    def weighted_ties_to_non_members(self, outgroup_weight: float) -> np.ndarray:
+        """N x 3: ties to households outside each group, out-group ties weighted by ``outgroup_weight``.
+
+        Equal to ``weighted_sum(holders, outgroup_weight)`` with holders[j, h] = (group_j != h),
+        counted from ``ties_by_group`` instead of three sparse products: a household's in-group
+        neighbours are outside every group but its own, its out-group neighbours outside its own
+        group and every group but theirs.
+        """
+        own = self._onehot.astype(bool)
+        in_group = self.ties_by_group[own]
+        out_group = self.degree - in_group
+        in_part = np.where(own, 0.0, in_group[:, None])
+        out_part = np.where(own, out_group[:, None], out_group[:, None] - self.ties_by_group)
+        return in_part + outgroup_weight * out_part
+
     def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
         """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""
         gap = np.maximum(x[self.base.indices] - x[self.base_rows], 0.0)
