@@ -107,6 +107,161 @@ def run(
     console.print(f"wrote {out}/timeseries.parquet, survey.csv, summary.json, figure.png")
 
 
+WORKERS_HELP = "run on a Dask LocalCluster of N worker processes (default: local processes, all cores)"
+SCHEDULER_HELP = "run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
+RESUME_HELP = "continue the batch already in --out: finished runs are kept, the rest are run"
+
+
+def engine_of(workers: Optional[int], scheduler: Optional[str]) -> str:
+    return "dask" if scheduler or workers else "processes"
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[Optional[list[Path]], typer.Argument(
+        help="scenario YAML files (default: scenarios/sequencing/*.yaml)")] = None,
+    replicates: Annotated[int, typer.Option(min=2, help="replicates per scenario")] = 100,
+    seed: Annotated[int, typer.Option(help="root seed; replicate k of every scenario uses its k-th seed")] = 7,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/compare"),
+    params: Annotated[str, typer.Option(help="'posterior' (the default), 'defaults', or a CSV; replicate k of "
+                                        "every scenario gets the same draw")] = "posterior",
+    reference: Annotated[Optional[Path], typer.Option(help="no-intervention scenario for the differences "
+                                                      "(default scenarios/no_intervention.yaml)")] = None,
+    rank_by: Annotated[str, typer.Option(help="endline outcome to rank by")] = "acceptance",
+    harm_tension: Annotated[float, typer.Option(help="do no harm: share of participants reporting that contact "
+                                                "created tension above which a run counts as harmful "
+                                                "(ASSUMPTION, range 0.1-0.3)")] = 0.2,
+    resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
+) -> None:
+    """Compare scenarios on the same population with common random numbers: tables, ranking, figures."""
+    from experiments import compare as cmp
+
+    paths = list(scenarios) if scenarios else cmp.default_scenarios()
+    try:
+        result = cmp.compare(paths, replicates=replicates, seed=seed, params=params,
+                             reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
+                             out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
+                             scheduler=scheduler)
+        specs, _ = cmp.load_scenarios(paths, reference or (cmp.REFERENCE if cmp.REFERENCE.is_file() else None))
+    except InputError as exc:
+        fail(exc)
+    names = list(dict.fromkeys(result.table.scenario))
+    for outcome, d in result.table.groupby("outcome", sort=False):
+        t = Table(title=f"{outcome}: median [90% interval] across {replicates} replicates", show_lines=False)
+        t.add_column("scenario")
+        t.add_column("endline", justify="right")
+        t.add_column("change from baseline", justify="right")
+        if result.reference:
+            t.add_column(f"vs {result.reference}", justify="right")
+        for s in names:
+            r = d[d.scenario == s].iloc[0]
+            cells = [cmp.fmt(r["median"], r.p05, r.p95, outcome)]
+            cells.append(cmp.fmt(r.change_median, r.change_p05, r.change_p95, outcome, True)
+                         if "change_median" in r and not pd_isna(r.get("change_median")) else "")
+            if result.reference:
+                cells.append("" if s == result.reference else
+                             cmp.fmt(r.vs_reference_median, r.vs_reference_p05, r.vs_reference_p95, outcome, True))
+            t.add_row(s, *cells)
+        console.print(t)
+    t = Table(title=f"ranking by endline {rank_by} (P(best) and P(harm) across replicates)")
+    for col in ("scenario", "P(best)", "median", "P(harm)"):
+        t.add_column(col, justify="left" if col == "scenario" else "right")
+    for r in result.ranking.itertuples():
+        t.add_row(r.scenario, f"{r.p_best:.2f}", cmp.fmt(r.median, r.median, r.median, rank_by).split(" [")[0],
+                  f"{r.p_harm:.2f}")
+    console.print(t)
+    t = Table(title=f"P(row beats column) on endline {rank_by}, paired by replicate")
+    t.add_column("")
+    for s in result.pairwise.columns:
+        t.add_column(s, justify="right")
+    for s, row in result.pairwise.iterrows():
+        t.add_row(s, *("" if pd_isna(v) else f"{v:.2f}" for v in row))
+    console.print(t)
+    cmp.write_outputs(result, specs, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
+                                           "seed": seed, "params": params, "harm_tension": harm_tension,
+                                           "versions": versions(), "command": " ".join(["cohesion", *sys.argv[1:]])})
+    console.print(f"wrote {out}/outcomes.csv, ranking.csv, pairwise.csv, measures.csv, trajectories.png"
+                  f"{', forest.png' if result.reference else ''}, summary.json")
+
+
+def pd_isna(v) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(v))
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="sweep YAML (experiments/sweeps/*.yaml)")],
+    method: Annotated[str, typer.Option(help="sobol (Saltelli sampling) or morris")] = "sobol",
+    n: Annotated[Optional[int], typer.Option(help="Sobol: base samples N, a power of two (runs: N x "
+                                             "(factors + 2)); Morris: trajectories")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default results/sweep-<name>-<method>-<n>)")] = None,
+    second_order: Annotated[Optional[bool], typer.Option("--second-order/--no-second-order",
+                                                         help="Sobol S2 (default: the sweep file's)")] = None,
+    resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
+) -> None:
+    """Sensitivity sweep of a sweep file: Sobol or Morris indices, CSV tables and figures."""
+    import time
+
+    from experiments.sweep import load_sweep, run_model_sweep
+
+    t0 = time.perf_counter()
+    try:
+        if method not in ("sobol", "morris"):
+            raise InputError("--method", [f"unknown method '{method}'; allowed: sobol, morris"])
+        spec = load_sweep(sweep_file)
+        n = n or (1024 if method == "sobol" else 64)
+        out = out or Path("results") / f"sweep-{spec.spec.name}-{method}-{n}"
+        console.print(f"[bold]sweep {spec.spec.name}[/]: {len(spec.factors)} factors, {method}, n={n}, "
+                      f"scenario {spec.scenario.name}, outcomes at endline week {spec.scenario.survey.endline_week}")
+        res = run_model_sweep(spec, method=method, n=n, out=out, resume=resume, workers=workers,
+                              engine=engine_of(workers, scheduler), scheduler=scheduler, second_order=second_order)
+    except InputError as exc:
+        fail(exc)
+    cols = ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
+    for outcome, d in res.indices.groupby("outcome", sort=False):
+        t = Table(title=f"{outcome}", show_lines=False)
+        t.add_column("factor")
+        for c in cols:
+            t.add_column(c, justify="right")
+        for row in d.itertuples():
+            t.add_row(row.factor, *(f"{getattr(row, c):.3f}" for c in cols))
+        console.print(t)
+    console.print(f"{len(res.runs)} runs in {time.perf_counter() - t0:.0f} s; wrote {out}/indices.csv, runs.csv, "
+                  "indices_bars.png, indices_heatmap.png")
+
+
+@app.command()
+def calibrate(
+    targets: Annotated[Path, typer.Argument(help="targets YAML")] = Path("calibration/targets.yaml"),
+    scenario: Annotated[Path, typer.Option(help="scenario YAML")] = Path("scenarios/qayyarah.yaml"),
+    budget: Annotated[str, typer.Option(help="small (minutes), default (< 30 min), large")] = "default",
+    name: Annotated[Optional[str], typer.Option(help="results in calibration/results/<name> (default: the budget)")] = None,
+    seed: Annotated[int, typer.Option(help="root seed")] = 7,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
+    restart: Annotated[bool, typer.Option(help="discard the generations already in <name> and start over")] = False,
+    install: Annotated[bool, typer.Option(help="copy the posterior to calibration/posterior.csv (cohesion run's default)")] = False,
+    recovery: Annotated[bool, typer.Option(help="parameter recovery: fit targets made by the model at known values")] = False,
+) -> None:
+    """Fit the calibrated parameters to the reported survey figures (ABC-SMC); resumes an unfinished <name>."""
+    from calibration.command import run_calibration
+    from calibration.fit import BUDGETS
+
+    try:
+        if budget not in BUDGETS:
+            raise InputError("--budget", [f"unknown budget '{budget}'; allowed: {', '.join(BUDGETS)}"])
+        run_calibration(targets, scenario, budget, name, seed=seed, workers=workers, scheduler=scheduler,
+                        restart=restart, install=install, recovery=recovery, console=console)
+    except InputError as exc:
+        fail(exc)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -1,0 +1,283 @@
+"""Compare programmes on the same population with common random numbers.
+
+Replicate k of every scenario uses the same seed (so the same households, network and chance
+events, drawn from separate streams: model/draws.py) and the same posterior parameter draw,
+so differences between scenarios are differences of programme, not of chance. Outcomes are
+measured on all households at the baseline and endline weeks (experiments/measures.py).
+
+Reported per scenario and outcome: median and 90% interval across replicates, the change from
+baseline, and the paired difference from the reference (no-intervention) scenario; the ranking
+on one outcome with the probability of being best and the pairwise probability that A beats B
+(paired by replicate); and the probability of harm ("do no harm"): some group's or village's
+acceptance ends below its baseline, or more than ``harm_tension`` of participants report that
+contact created tension (a threshold chosen by the user: an assumption, default 0.2).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from model import GROUPS, CohesionModel  # noqa: E402
+from model.errors import InputError  # noqa: E402
+from scenarios import LIBRARY, SEQUENCING, load_scenario  # noqa: E402
+from scenarios.schema import Scenario  # noqa: E402
+
+from . import measures  # noqa: E402
+from .runner import Task, run_batch  # noqa: E402
+
+REFERENCE = LIBRARY / "no_intervention.yaml"
+LOWER_IS_BETTER = {"tension_created", "cost"}
+TRAJECTORY = ["acceptance", *(f"acceptance_{g}" for g in GROUPS), "wellbeing", "cross_group_ties", "participating"]
+Q = (0.05, 0.5, 0.95)   # 90% interval
+
+
+def default_scenarios() -> list[Path]:
+    return sorted(SEQUENCING.glob("*.yaml"))
+
+
+def outcome_names(villages: list[str]) -> list[str]:
+    return measures.names(villages, "endline")
+
+
+def simulate_compare(task: Task) -> dict[str, pd.DataFrame]:
+    """One replicate of one scenario to its horizon: measures at both waves and weekly means."""
+    m = CohesionModel(task.scenario, task.params, rng=task.seed(), replicate=task.replicate)
+    m.run()
+    labels = {"run": task.index, "scenario": task.scenario.name, "replicate": task.replicate}
+    row = pd.DataFrame([{**labels, **measures.both_waves(m)}])
+    traj = m.datacollector.get_model_vars_dataframe()[["week", *TRAJECTORY]].copy()
+    for k, v in reversed(labels.items()):
+        traj.insert(0, k, v)
+    return {"measures": row, "trajectories": traj}
+
+
+def load_scenarios(paths: list[Path], reference: Path | None) -> tuple[list[Scenario], Scenario | None]:
+    """The scenarios (and the reference), checked to share population, network and survey weeks."""
+    if not paths:
+        raise InputError("scenarios", ["no scenario files given and none in the default folder "
+                                       f"{SEQUENCING}"])
+    scenarios = [load_scenario(p) for p in paths]
+    ref = None
+    if reference is not None:
+        ref = load_scenario(reference)
+        same = [s for s in scenarios if s.name == ref.name]
+        if same:
+            ref = same[0]
+        else:
+            scenarios.append(ref)
+            paths = [*paths, reference]
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError("scenarios", [f"scenario names {dup} appear twice; each compared scenario needs its own name"])
+    first, problems = scenarios[0], []
+    for p, s in zip(paths[1:], scenarios[1:]):
+        for block in ("population", "network"):
+            if getattr(s, block) != getattr(first, block):
+                problems.append(f"{p}: {block} differs from {paths[0]}; compared scenarios must share it "
+                                "(common random numbers need the same households)")
+        for week in ("baseline_week", "endline_week"):
+            if getattr(s.survey, week) != getattr(first.survey, week):
+                problems.append(f"{p}: survey.{week} {getattr(s.survey, week)} differs from "
+                                f"{getattr(first.survey, week)} in {paths[0]}")
+    if problems:
+        raise InputError("scenarios", problems)
+    return scenarios, ref
+
+
+@dataclass
+class Comparison:
+    measures: pd.DataFrame        # one row per scenario x replicate, baseline.* and endline.*
+    trajectories: pd.DataFrame    # one row per scenario x replicate x week
+    table: pd.DataFrame           # one row per outcome x scenario
+    ranking: pd.DataFrame
+    pairwise: pd.DataFrame
+    reference: str | None
+    rank_by: str
+
+
+def quantiles(x: pd.Series | np.ndarray) -> tuple[float, float, float]:
+    x = pd.Series(x).dropna()
+    if not len(x):
+        return (np.nan, np.nan, np.nan)
+    q = x.quantile(list(Q)).to_numpy()
+    return float(q[1]), float(q[0]), float(q[2])
+
+
+def summarise(wide: pd.DataFrame, scenarios: list[str], outcomes: list[str], reference: str | None) -> pd.DataFrame:
+    """Median and 90% interval of the endline, of the change from baseline and of the paired
+    difference from the reference, per outcome and scenario."""
+    rows = []
+    ref = wide[wide.scenario == reference].set_index("replicate") if reference else None
+    for o in outcomes:
+        for s in scenarios:
+            d = wide[wide.scenario == s].set_index("replicate")
+            row = {"outcome": o, "scenario": s}
+            row["median"], row["p05"], row["p95"] = quantiles(d[f"endline.{o}"])
+            if f"baseline.{o}" in d:
+                row["change_median"], row["change_p05"], row["change_p95"] = quantiles(
+                    d[f"endline.{o}"] - d[f"baseline.{o}"])
+            if ref is not None:
+                diff = d[f"endline.{o}"] - ref[f"endline.{o}"].reindex(d.index)
+                row["vs_reference_median"], row["vs_reference_p05"], row["vs_reference_p95"] = quantiles(diff)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def harm(wide: pd.DataFrame, villages: list[str], harm_tension: float) -> pd.Series:
+    """Per run: some group's or village's acceptance ended below its baseline, or too much tension."""
+    splits = [f"acceptance.{g}" for g in GROUPS] + [f"acceptance.{v}" for v in villages]
+    below = np.zeros(len(wide), dtype=bool)
+    for s in splits:
+        below |= (wide[f"endline.{s}"] < wide[f"baseline.{s}"]).to_numpy()
+    tension = (wide["endline.tension_created"].fillna(0) > harm_tension).to_numpy()
+    return pd.Series(below | tension, index=wide.index)
+
+
+def rank(wide: pd.DataFrame, scenarios: list[str], outcome: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """P(best) per scenario and P(row beats column), paired by replicate; ties count one half."""
+    x = wide.pivot(index="replicate", columns="scenario", values=f"endline.{outcome}")[scenarios]
+    if outcome in LOWER_IS_BETTER:
+        x = -x
+    x = x.dropna()
+    v = x.to_numpy(float)
+    best = v == v.max(axis=1, keepdims=True)
+    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    pair = np.zeros((len(scenarios), len(scenarios)))
+    for i in range(len(scenarios)):
+        for j in range(len(scenarios)):
+            pair[i, j] = np.nan if i == j else ((v[:, i] > v[:, j]) + 0.5 * (v[:, i] == v[:, j])).mean()
+    ranking = pd.DataFrame({"scenario": scenarios, "p_best": p_best, "median": np.median(v, axis=0)})
+    if outcome in LOWER_IS_BETTER:
+        ranking["median"] = -ranking["median"]
+    ranking = ranking.sort_values("p_best", ascending=False, kind="stable").reset_index(drop=True)
+    pairwise = pd.DataFrame(pair, index=pd.Index(scenarios, name="scenario"), columns=scenarios)
+    return ranking, pairwise
+
+
+def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "posterior",
+            reference: Path | None = REFERENCE, rank_by: str = "acceptance", harm_tension: float = 0.2,
+            out: Path | None = None, resume: bool = False, workers: int | None = None, engine: str | None = None,
+            scheduler: str | None = None, progress: bool = True) -> Comparison:
+    """Run every scenario's replicates with common random numbers and reduce them.
+
+    Raises
+    ------
+    InputError
+        for a bad scenario file, scenarios that do not share their population, an unknown
+        ``rank_by`` outcome or a harm threshold outside [0, 1].
+    """
+    from calibration.posterior import resolve_params
+
+    if reference is not None and not Path(reference).is_file():
+        reference = None
+    scenarios, ref = load_scenarios(list(paths), reference)
+    villages = scenarios[0].village_names()
+    known = outcome_names(villages)
+    if rank_by not in known:
+        raise InputError("--rank-by", [f"unknown outcome '{rank_by}'; allowed: {', '.join(known)}"])
+    if not 0 <= harm_tension <= 1:
+        raise InputError("--harm-tension", [f"{harm_tension}: a share in [0, 1]"])
+    param_sets, _source = resolve_params(params, replicates, seed)
+    tasks = [Task(index=i * replicates + k, scenario=s, params=param_sets[k], root_seed=seed, seed_key=k,
+                  replicate=k, labels={"scenario": s.name})
+             for i, s in enumerate(scenarios) for k in range(replicates)]
+    res = run_batch(tasks, simulate_compare, workers=workers, progress=progress, label="compare",
+                    out=None if out is None else out / "batch", resume=resume, engine=engine, scheduler=scheduler)
+    wide = res["measures"]
+    names = [s.name for s in scenarios]
+    table = summarise(wide, names, known, ref.name if ref else None)
+    ranking, pairwise = rank(wide, names, rank_by)
+    wide = wide.assign(harm=harm(wide, villages, harm_tension))
+    ranking["p_harm"] = ranking.scenario.map(wide.groupby("scenario")["harm"].mean())
+    return Comparison(wide, res["trajectories"], table, ranking, pairwise, ref.name if ref else None, rank_by)
+
+
+# --- figures --------------------------------------------------------------------------------------
+COLOURS = plt.get_cmap("tab10").colors
+
+
+def trajectory_figure(traj: pd.DataFrame, scenarios: list[str], baseline: int, endline: int, path: Path) -> None:
+    """Acceptance, well-being and cross-group ties over time: median and 90% band per scenario."""
+    panels = [("acceptance", "share accepting cohabitation"), ("acceptance_VF", "VF accepting cohabitation"),
+              ("wellbeing", "mean WEMWBS score (14-70)"), ("cross_group_ties", "cross-group ties per household")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.2))
+    for ax, (col, label) in zip(axes, panels):
+        for i, s in enumerate(scenarios):
+            q = traj[traj.scenario == s].groupby("week")[col].quantile(list(Q)).unstack()
+            c = COLOURS[i % len(COLOURS)]
+            ax.fill_between(q.index, q[Q[0]], q[Q[2]], color=c, alpha=0.15, linewidth=0)
+            ax.plot(q.index, q[Q[1]], color=c, label=s, linestyle="--" if s == "no_intervention" else "-")
+        for week in (baseline, endline):
+            ax.axvline(week, color="grey", linestyle=":", linewidth=0.8)
+        ax.set(xlabel="week", ylabel=label)
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle("All households: median and 90% band across replicates (dotted: baseline and endline weeks)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def forest_figure(table: pd.DataFrame, reference: str, villages: list[str], path: Path) -> None:
+    """Endline difference from the reference scenario, paired by replicate: median and 90% interval."""
+    outcomes = ["acceptance", *(f"acceptance.{g}" for g in GROUPS), *(f"acceptance.{v}" for v in villages),
+                "wellbeing", "cross_group_ties"]
+    t = table[(table.scenario != reference) & table.outcome.isin(outcomes)]
+    scen = list(dict.fromkeys(t.scenario))
+    ncol = 3
+    nrow = int(np.ceil(len(outcomes) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 2.6 + 0.28 * len(scen) * nrow), sharey=True, squeeze=False)
+    for ax, o in zip(axes.ravel(), outcomes):
+        d = t[t.outcome == o].set_index("scenario").loc[scen]
+        y = np.arange(len(scen))
+        ax.errorbar(d.vs_reference_median, y, xerr=[d.vs_reference_median - d.vs_reference_p05,
+                                                     d.vs_reference_p95 - d.vs_reference_median],
+                    fmt="o", color="#333333", ecolor="#7570b3", capsize=3)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_yticks(y, scen, fontsize=8)
+        unit = "WEMWBS points" if o == "wellbeing" else ("ties" if o == "cross_group_ties" else "share")
+        ax.set_title(f"{o} ({unit})", fontsize=9)
+    for ax in axes.ravel()[len(outcomes):]:
+        ax.set_visible(False)
+    axes[0][0].invert_yaxis()
+    fig.suptitle(f"Endline difference from {reference} (same replicate): median and 90% interval")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def fmt(median: float, lo: float, hi: float, outcome: str, signed: bool = False) -> str:
+    if np.isnan(median):
+        return "n/a"
+    if outcome == "cost":
+        return f"{median / 1000:,.0f}k [{lo / 1000:,.0f}-{hi / 1000:,.0f}k]"
+    if outcome in ("wellbeing", "cross_group_ties"):
+        s = "+" if signed else ""
+        return f"{median:{s}.2f} [{lo:.2f}, {hi:.2f}]"
+    s = "+" if signed else ""
+    return f"{100 * median:{s}.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
+
+
+def write_outputs(c: Comparison, scenarios: list[Scenario], out: Path, meta: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    c.measures.to_csv(out / "measures.csv", index=False)
+    c.table.to_csv(out / "outcomes.csv", index=False)
+    c.ranking.to_csv(out / "ranking.csv", index=False)
+    c.pairwise.to_csv(out / "pairwise.csv")
+    first = scenarios[0]
+    trajectory_figure(c.trajectories, [s.name for s in scenarios], first.survey.baseline_week,
+                      first.survey.endline_week, out / "trajectories.png")
+    if c.reference:
+        forest_figure(c.table, c.reference, first.village_names(), out / "forest.png")
+    (out / "summary.json").write_text(json.dumps({**meta, "rank_by": c.rank_by, "reference": c.reference,
+                                                  "ranking": c.ranking.to_dict(orient="records")},
+                                                 indent=1, default=float))

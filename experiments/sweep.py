@@ -1,0 +1,511 @@
+"""Sensitivity sweeps: which parameters and design choices move the outcomes (SALib).
+
+A sweep file (experiments/sweeps/*.yaml) declares *what* varies and *what* is measured:
+
+- ``scenario``: the scenario file (relative to the sweep file, or to the working folder);
+- ``parameters``: model parameters (model/params.py) with bounds; ``{}`` takes the declared
+  range (``model.params.ranges()``), and bounds outside it are refused;
+- ``design``: programme design parameters, each a transformation of the scenario's programme
+  entries of the named activities (``change``):
+
+  ``start_week``      the entries start at this week and keep their length (timing);
+  ``shift_weeks``     start and end move by this many weeks;
+  ``duration_scale``  their length is multiplied by this;
+  ``places_scale``    their places are multiplied by this (intensity);
+  ``places_share``    the share of places held by these entries, out of these entries plus
+                      ``versus``, with the total kept (a budget-neutral reallocation);
+  ``handover_share``  share of places handed over to the community at the end.
+
+  Weeks and places are rounded to whole numbers (places at least 1).
+- ``outcomes``: measures at the endline week (experiments/measures.py), so runs stop there;
+- ``seeds``: ``block`` (default: every run of one Saltelli block or Morris trajectory shares a
+  seed, so differences inside it are due to the factors, not to chance; the seed still varies
+  across blocks), ``run`` (every run its own seed), or ``common`` (one seed for all).
+
+Sampling and analysis go through SALib's ``ProblemSpec``: Sobol (Saltelli's scheme, N a power
+of two; second-order indices when asked) or Morris. Runs go through the runner
+(experiments/runner.py), so a sweep streams to disk, resumes and runs on Dask like any batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from pydantic import Field, ValidationError, field_validator, model_validator  # noqa: E402
+from SALib import ProblemSpec  # noqa: E402
+
+from model import CohesionModel, Params  # noqa: E402
+from model.activities import catalogue  # noqa: E402
+from model.errors import InputError, from_validation_error, read_yaml  # noqa: E402
+from model.params import names as param_names  # noqa: E402
+from model.params import ranges as param_ranges  # noqa: E402
+from model.strict import Strict  # noqa: E402
+from scenarios import load_scenario  # noqa: E402
+from scenarios.schema import Scenario  # noqa: E402
+
+from . import measures  # noqa: E402
+from .runner import run_batch  # noqa: E402
+
+Method = Literal["sobol", "morris"]
+CHANGES = ("start_week", "shift_weeks", "duration_scale", "places_scale", "places_share", "handover_share")
+
+
+# --- the sweep file -------------------------------------------------------------------------------
+class ParameterFactor(Strict):
+    bounds: tuple[float, float] | None = Field(default=None, description="default: the declared range")
+
+
+class DesignFactor(Strict):
+    change: Literal["start_week", "shift_weeks", "duration_scale", "places_scale", "places_share",
+                    "handover_share"]
+    activities: list[str] = Field(min_length=1, description="programme entries of these activities change")
+    versus: list[str] = Field(default_factory=list, description="places_share only: the other side")
+    bounds: tuple[float, float]
+    doc: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DesignFactor":
+        lo, hi = self.bounds
+        if self.change == "places_share" and not self.versus:
+            raise ValueError("places_share needs 'versus': the activities that hold the other places")
+        if self.change != "places_share" and self.versus:
+            raise ValueError(f"'versus' is for places_share only, not {self.change}")
+        limits = {"start_week": (0, math.inf), "duration_scale": (0, math.inf), "places_scale": (0, math.inf),
+                  "places_share": (0, 1), "handover_share": (0, 1), "shift_weeks": (-math.inf, math.inf)}
+        low, high = limits[self.change]
+        if not (low <= lo and hi <= high) or (self.change in ("duration_scale", "places_scale") and lo <= 0):
+            raise ValueError(f"bounds {list(self.bounds)} outside what {self.change} allows "
+                             f"({'> 0' if high == math.inf and low == 0 else f'[{low}, {high}]'})")
+        unknown = [a for a in self.activities + self.versus if a not in catalogue()]
+        if unknown:
+            raise ValueError(f"unknown activities {unknown}; allowed: {', '.join(catalogue())}")
+        return self
+
+
+class SweepFile(Strict):
+    name: str
+    description: str = ""
+    scenario: str
+    outcomes: list[str] = Field(min_length=1)
+    parameters: dict[str, ParameterFactor | None] = Field(default_factory=dict)
+    design: dict[str, DesignFactor] = Field(default_factory=dict)
+    seeds: Literal["block", "run", "common"] = "block"
+    seed: int = Field(default=20250325, ge=0)
+    second_order: bool = False
+    morris_levels: int = Field(default=4, ge=2)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known(cls, v: dict[str, ParameterFactor | None]) -> dict[str, ParameterFactor | None]:
+        problems = []
+        for name, f in v.items():
+            if name not in param_names():
+                problems.append(f"'{name}' is not a model parameter; allowed: {', '.join(param_names())}")
+                continue
+            low, high = param_ranges()[name]
+            if f is not None and f.bounds is not None:
+                lo, hi = f.bounds
+                if not low <= lo < hi <= high:
+                    problems.append(f"{name}.bounds {[lo, hi]} must be increasing and inside the declared range "
+                                    f"[{low}, {high}] (model/params.py)")
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return v
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One dimension of the sweep: a model parameter, a design change, or anything (tests)."""
+
+    name: str
+    bounds: tuple[float, float]
+    kind: str = "parameter"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: the factors, outcomes and scenario it runs on."""
+
+    spec: SweepFile
+    path: Path
+    scenario: Scenario
+    factors: tuple[Factor, ...]
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return tuple(self.spec.outcomes)
+
+
+def _split(problems: list[str]) -> list[str]:
+    out = []
+    for p in problems:
+        head, _, rest = p.partition(": ")
+        out += [f"{head}: {r}" for r in rest.split(" | ")] if " | " in rest else [p]
+    return out
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file; every problem names the field and what is allowed.
+
+    Raises
+    ------
+    InputError
+        naming the file and each field at fault.
+    """
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(path, ["(top level): expected a mapping with name, scenario, outcomes, parameters, design"])
+    raw.setdefault("name", path.stem)
+    try:
+        spec = SweepFile.model_validate(raw)
+    except ValidationError as err:
+        raise InputError(path, _split(from_validation_error(path, err).problems)) from None
+    candidates = [path.parent / spec.scenario, Path(spec.scenario)]
+    scen_path = next((c for c in candidates if c.is_file()), None)
+    if scen_path is None:
+        raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {', '.join(map(str, candidates))})"])
+    scenario = load_scenario(scen_path)
+    problems = []
+    known = measures.names(scenario.village_names())
+    for o in spec.outcomes:
+        if o not in known:
+            problems.append(f"outcomes: unknown outcome '{o}'; allowed: {', '.join(known)}")
+    present = {e.activity for e in scenario.programme}
+    for name, d in spec.design.items():
+        missing = [a for a in d.activities + d.versus if a not in present]
+        if missing:
+            problems.append(f"design.{name}.activities: {missing} not in the programme of {scen_path}; "
+                            f"it has: {', '.join(sorted(present))}")
+            continue
+        if d.change == "handover_share":
+            no = [a for a in d.activities if not catalogue()[a].can_hand_over]
+            if no:
+                problems.append(f"design.{name}: {no} cannot be handed over")
+                continue
+        for bound in d.bounds:
+            try:
+                apply_design(scenario, {name: d}, {name: bound})
+            except ValueError as exc:
+                problems.append(f"design.{name}.bounds: at {bound} the scenario is invalid: {exc}")
+    clash = set(spec.parameters) & set(spec.design)
+    if clash:
+        problems.append(f"design: names {sorted(clash)} are also under parameters; use distinct names")
+    if len(spec.parameters) + len(spec.design) < 2:
+        problems.append("parameters/design: a sweep needs at least two factors")
+    if problems:
+        raise InputError(path, problems)
+    factors = [Factor(n, (f.bounds if f is not None and f.bounds is not None else param_ranges()[n]))
+               for n, f in spec.parameters.items()]
+    factors += [Factor(n, tuple(d.bounds), "design") for n, d in spec.design.items()]
+    return Sweep(spec, path, scenario, tuple(factors))
+
+
+# --- programme design transformations ---------------------------------------------------------
+def _places(entry: dict) -> int:
+    return entry["places"] if entry.get("places") is not None else catalogue()[entry["activity"]].places_per_session
+
+
+def apply_design(scenario: Scenario, design: dict[str, DesignFactor], values: dict[str, float]) -> Scenario:
+    """The scenario with its programme transformed by each design factor at its value.
+
+    Raises ValueError (with the scenario's own message) if the result is not a valid scenario.
+    """
+    if not design:
+        return scenario
+    entries = [e.model_dump() for e in scenario.programme]
+    for name, d in design.items():
+        v = float(values[name])
+        chosen = [e for e in entries if e["activity"] in d.activities]
+        if d.change == "start_week":
+            for e in chosen:
+                length = e["end_week"] - e["start_week"]
+                e["start_week"] = int(round(v))
+                e["end_week"] = e["start_week"] + length
+        elif d.change == "shift_weeks":
+            for e in chosen:
+                shift = int(round(v))
+                shift = max(shift, -e["start_week"])
+                e["start_week"] += shift
+                e["end_week"] += shift
+        elif d.change == "duration_scale":
+            for e in chosen:
+                e["end_week"] = e["start_week"] + int(round((e["end_week"] - e["start_week"]) * v))
+        elif d.change == "places_scale":
+            for e in chosen:
+                e["places"] = max(1, int(round(_places(e) * v)))
+        elif d.change == "places_share":
+            other = [e for e in entries if e["activity"] in d.versus]
+            a, b = sum(map(_places, chosen)), sum(map(_places, other))
+            total = a + b
+            for group, target, current in ((chosen, v * total, a), (other, (1 - v) * total, b)):
+                for e in group:
+                    e["places"] = max(1, int(round(_places(e) * target / current)))
+        elif d.change == "handover_share":
+            for e in chosen:
+                e["handover_share"] = v
+    raw = scenario.model_dump()
+    raw["programme"] = entries
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as err:
+        raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())) from None
+
+
+# --- one run of the sweep -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelContext:
+    """What every run of a model sweep shares."""
+
+    scenario: Scenario
+    design: tuple[tuple[str, DesignFactor], ...]
+    parameters: tuple[str, ...]
+    outcomes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    index: int
+    values: tuple[tuple[str, float], ...]
+    root_seed: int
+    seed_key: int
+    context: Any = None
+
+    def seed(self) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.root_seed, spawn_key=(self.seed_key,))
+
+
+def evaluate_model(task: SweepTask) -> dict[str, pd.DataFrame]:
+    """Run the model at one sample point up to the endline week; one row of outcomes."""
+    ctx: ModelContext = task.context
+    values = dict(task.values)
+    params = Params().with_values(**{k: values[k] for k in ctx.parameters})
+    scenario = apply_design(ctx.scenario, dict(ctx.design), values)
+    m = CohesionModel(scenario, params, rng=task.seed(), replicate=task.seed_key)
+    m.run(scenario.survey.endline_week)
+    got = measures.measure(m, "endline")
+    row = {"run": task.index, "seed_key": task.seed_key, **values, **{o: got[o] for o in ctx.outcomes}}
+    return {"runs": pd.DataFrame([row])}
+
+
+# --- the pipeline: sample, run, analyse -----------------------------------------------------------
+def problem(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, ...] | list[str]) -> ProblemSpec:
+    return ProblemSpec({"names": [f.name for f in factors], "bounds": [list(f.bounds) for f in factors],
+                        "outputs": list(outcomes)})
+
+
+def block_size(method: Method, d: int, second_order: bool) -> int:
+    """Rows of one Saltelli block (Sobol) or one trajectory (Morris), in SALib's sample order."""
+    if method == "sobol":
+        return 2 * d + 2 if second_order else d + 2
+    return d + 1
+
+
+def check_n(method: Method, n: int) -> None:
+    if n < 2:
+        raise InputError("--n", [f"{n}: need at least 2"])
+    if method == "sobol" and n & (n - 1):
+        lower = 1 << (n.bit_length() - 1)
+        raise InputError("--n", [f"{n}: Sobol sampling needs a power of two (e.g. {lower} or {2 * lower})"])
+
+
+def sample(sp: ProblemSpec, method: Method, n: int, seed: int, second_order: bool, levels: int) -> np.ndarray:
+    if method == "sobol":
+        sp.sample_sobol(n, calc_second_order=second_order, seed=seed)
+    elif method == "morris":
+        sp.sample_morris(n, num_levels=levels, seed=seed)
+    else:
+        raise InputError("--method", [f"unknown method '{method}'; allowed: sobol, morris"])
+    return sp.samples
+
+
+def seed_keys(rows: int, policy: str, block: int) -> np.ndarray:
+    if policy == "block":
+        return np.arange(rows) // block
+    if policy == "run":
+        return np.arange(rows)
+    return np.zeros(rows, dtype=int)
+
+
+def analyse(sp: ProblemSpec, method: Method, y: np.ndarray, seed: int, second_order: bool,
+            levels: int) -> dict[str, pd.DataFrame]:
+    """Indices with 95% confidence intervals (bootstrap, SALib), as tables."""
+    sp.set_results(y)
+    outputs = sp["outputs"]
+    names = sp["names"]
+    if method == "sobol":
+        sp.analyze_sobol(calc_second_order=second_order, num_resamples=200, conf_level=0.95, seed=seed)
+    else:
+        sp.analyze_morris(num_resamples=200, conf_level=0.95, num_levels=levels, seed=seed)
+    res = sp.analysis if len(outputs) > 1 else {outputs[0]: sp.analysis}
+    rows, pairs = [], []
+    for out in outputs:
+        r = res[out]
+        for i, f in enumerate(names):
+            if method == "sobol":
+                rows.append({"outcome": out, "factor": f, "S1": r["S1"][i], "S1_conf": r["S1_conf"][i],
+                             "ST": r["ST"][i], "ST_conf": r["ST_conf"][i]})
+            else:
+                rows.append({"outcome": out, "factor": f, "mu": r["mu"][i], "mu_star": r["mu_star"][i],
+                             "sigma": r["sigma"][i], "mu_star_conf": r["mu_star_conf"][i]})
+        if method == "sobol" and second_order:
+            for i in range(len(names)):
+                for j in range(i + 1, len(names)):
+                    pairs.append({"outcome": out, "factor_i": names[i], "factor_j": names[j],
+                                  "S2": r["S2"][i, j], "S2_conf": r["S2_conf"][i, j]})
+    out = {"indices": pd.DataFrame(rows)}
+    if pairs:
+        out["second_order"] = pd.DataFrame(pairs)
+    return out
+
+
+@dataclass
+class SweepResult:
+    runs: pd.DataFrame
+    indices: pd.DataFrame
+    second_order: pd.DataFrame | None
+    samples: np.ndarray
+    errors: pd.DataFrame
+
+
+def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, ...] | list[str],
+              evaluate: Callable[[SweepTask], dict[str, pd.DataFrame]], *, method: Method, n: int,
+              seed: int, seeds: str = "block", second_order: bool = False, levels: int = 4,
+              context: Any = None, out: Path | None = None, resume: bool = False, workers: int | None = None,
+              engine: str | None = None, scheduler: str | None = None, progress: bool = True,
+              label: str = "sweep") -> SweepResult:
+    """Sample the factors, run ``evaluate`` at every point through the runner, analyse.
+
+    ``evaluate(task)`` returns ``{"runs": one-row DataFrame}`` with a column per outcome.
+    """
+    check_n(method, n)
+    sp = problem(factors, outcomes)
+    x = sample(sp, method, n, seed, second_order, levels)
+    keys = seed_keys(len(x), seeds, block_size(method, len(factors), second_order))
+    names = [f.name for f in factors]
+    tasks = [SweepTask(i, tuple(zip(names, map(float, row))), seed, int(keys[i]), context)
+             for i, row in enumerate(x)]
+    res = run_batch(tasks, evaluate, workers=workers, progress=progress, label=label, out=out, resume=resume,
+                    engine=engine, scheduler=scheduler)
+    errors = res["errors"]
+    runs = res.get("runs", pd.DataFrame(columns=["run"]))
+    if len(errors):
+        raise InputError(out or label, [f"{len(errors)} of {len(tasks)} runs raised (first: "
+                                        f"{errors.iloc[0]['error']}); the indices need every run. The raw "
+                                        "table and the errors are in the output folder"])
+    y = runs.set_index("run").loc[range(len(tasks)), list(outcomes)].to_numpy(float)
+    if np.isnan(y).any():
+        bad = [o for o, c in zip(outcomes, np.isnan(y).any(axis=0)) if c]
+        raise InputError(out or label, [f"outcomes {bad} are undefined (NaN) in some runs; choose other outcomes"])
+    tables = analyse(sp, method, y, seed, second_order, levels)
+    return SweepResult(runs, tables["indices"], tables.get("second_order"), x, errors)
+
+
+def run_model_sweep(sweep: Sweep, *, method: Method, n: int, out: Path, resume: bool = False,
+                    workers: int | None = None, engine: str | None = None, scheduler: str | None = None,
+                    second_order: bool | None = None, progress: bool = True) -> SweepResult:
+    """A sweep file run on the model; writes runs, indices and figures to ``out``."""
+    spec = sweep.spec
+    so = spec.second_order if second_order is None else second_order
+    ctx = ModelContext(sweep.scenario, tuple(spec.design.items()), tuple(spec.parameters), sweep.outcomes)
+    res = run_sweep(sweep.factors, sweep.outcomes, evaluate_model, method=method, n=n, seed=spec.seed,
+                    seeds=spec.seeds, second_order=so, levels=spec.morris_levels, context=ctx, out=out / "batch",
+                    resume=resume, workers=workers, engine=engine, scheduler=scheduler, progress=progress,
+                    label=f"{spec.name} {method}")
+    write_outputs(res, sweep, method, out)
+    return res
+
+
+# --- outputs --------------------------------------------------------------------------------------
+def write_outputs(res: SweepResult, sweep: Sweep, method: Method, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    res.runs.to_csv(out / "runs.csv", index=False)
+    res.indices.to_csv(out / "indices.csv", index=False)
+    if res.second_order is not None:
+        res.second_order.to_csv(out / "second_order.csv", index=False)
+    kinds = {f.name: f.kind for f in sweep.factors}
+    bar_figure(res.indices, method, kinds, out / "indices_bars.png")
+    heatmap_figure(res.indices, method, out / "indices_heatmap.png")
+    if res.second_order is not None:
+        second_order_figure(res.second_order, out / "second_order_heatmap.png")
+    (out / "sweep.json").write_text(json.dumps({
+        "sweep_file": str(sweep.path), "spec": sweep.spec.model_dump(mode="json"), "method": method,
+        "runs": len(res.runs), "factors": [f.__dict__ for f in sweep.factors],
+    }, indent=1, default=str))
+
+
+def bar_figure(indices: pd.DataFrame, method: Method, kinds: dict[str, str], path: Path) -> None:
+    outs = list(dict.fromkeys(indices.outcome))
+    fig, axes = plt.subplots(1, len(outs), figsize=(3.6 * len(outs) + 1, 0.45 * indices.factor.nunique() + 1.8),
+                             sharey=True, squeeze=False)
+    for ax, o in zip(axes[0], outs):
+        d = indices[indices.outcome == o]
+        y = np.arange(len(d))
+        labels = [f"{f} *" if kinds.get(f) == "design" else f for f in d.factor]
+        if method == "sobol":
+            ax.barh(y - 0.2, d.S1, 0.4, xerr=d.S1_conf, label="first order S1", color="#7570b3")
+            ax.barh(y + 0.2, d.ST, 0.4, xerr=d.ST_conf, label="total ST", color="#d95f02")
+            ax.set_xlim(left=min(0, float((d.S1 - d.S1_conf).min())))
+        else:
+            ax.barh(y, d.mu_star, 0.6, xerr=d.mu_star_conf, color="#1b9e77", label="mu*")
+        ax.set_yticks(y, labels)
+        ax.set_title(o, fontsize=10)
+        ax.axvline(0, color="grey", linewidth=0.6)
+    axes[0][0].invert_yaxis()
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    what = "Sobol indices with 95% intervals" if method == "sobol" else "Morris mu* with 95% intervals"
+    fig.suptitle(f"{what} (* programme design factor)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def heatmap_figure(indices: pd.DataFrame, method: Method, path: Path) -> None:
+    col = "ST" if method == "sobol" else "mu_star"
+    m = indices.pivot(index="factor", columns="outcome", values=col)
+    m = m.loc[list(dict.fromkeys(indices.factor)), list(dict.fromkeys(indices.outcome))]
+    if method == "morris":   # mu* in outcome units: scale each outcome by its largest effect
+        m = m / m.max(axis=0).replace(0, np.nan)
+    fig, ax = plt.subplots(figsize=(1.3 * m.shape[1] + 3, 0.45 * m.shape[0] + 1.8))
+    im = ax.imshow(m.to_numpy(float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(m.shape[1]), m.columns, rotation=30, ha="right")
+    ax.set_yticks(range(m.shape[0]), m.index)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = m.iat[i, j]
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if v < 0.5 else "black")
+    fig.colorbar(im, ax=ax, label="total index ST" if method == "sobol" else "mu* / largest mu* of the outcome")
+    ax.set_title("total Sobol index" if method == "sobol" else "Morris mu*, scaled per outcome")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def second_order_figure(s2: pd.DataFrame, path: Path) -> None:
+    outs = list(dict.fromkeys(s2.outcome))
+    names = list(dict.fromkeys([*s2.factor_i, *s2.factor_j]))
+    fig, axes = plt.subplots(1, len(outs), figsize=(4.2 * len(outs) + 1, 4), squeeze=False)
+    for ax, o in zip(axes[0], outs):
+        mat = np.full((len(names), len(names)), np.nan)
+        for r in s2[s2.outcome == o].itertuples():
+            i, j = names.index(r.factor_i), names.index(r.factor_j)
+            mat[i, j] = mat[j, i] = r.S2
+        im = ax.imshow(mat, cmap="viridis", vmin=0, vmax=max(0.05, np.nanmax(mat)))
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_title(o, fontsize=10)
+        fig.colorbar(im, ax=ax, shrink=0.7)
+    fig.suptitle("second-order Sobol indices S2")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,101 @@
+"""The runner: same results whatever the engine, streaming to disk, resume, errors recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.runner import BatchError, run_batch
+from model.errors import InputError
+from tests.test_runner_support import fails_on_three, slow_square, tiny_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_results_are_the_same_with_one_and_two_workers_and_on_dask(tmp_path):
+    tasks = tiny_tasks(6)
+    one = run_batch(tasks, workers=1, progress=False, out=tmp_path / "one")
+    two = run_batch(tasks, workers=2, progress=False, out=tmp_path / "two")
+    dask = run_batch(tasks, workers=2, engine="dask", progress=False, out=tmp_path / "dask")
+    memory = run_batch(tasks, workers=2, progress=False)
+    for kind in ("survey", "timeseries", "outcomes"):
+        pd.testing.assert_frame_equal(one[kind], two[kind])
+        pd.testing.assert_frame_equal(one[kind], dask[kind])
+        pd.testing.assert_frame_equal(one[kind], memory[kind], check_dtype=False)
+        assert (tmp_path / "one" / f"{kind}.parquet").is_file()
+    # different seeds give different runs: the comparison above is not trivially true
+    assert one["outcomes"]["endline.acceptance.all.all"].nunique() > 1
+
+
+def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(tmp_path):
+    tasks = tiny_tasks(6)
+    res = run_batch(tasks, fails_on_three, workers=2, progress=False, out=tmp_path)
+    assert list(res["errors"].run) == [3]
+    assert "run three is broken" in res["errors"].error.iloc[0]
+    assert "Traceback" in res["errors"].traceback.iloc[0]
+    assert list(res["values"].run) == [0, 1, 2, 4, 5]
+    # resuming does not retry a recorded failure: the run is finished, with its error
+    again = run_batch(tasks, fails_on_three, workers=1, progress=False, out=tmp_path, resume=True)
+    pd.testing.assert_frame_equal(res["values"], again["values"])
+
+
+def test_a_batch_where_every_run_raises_is_an_error():
+    with pytest.raises(BatchError, match="all 1 runs raised"):
+        run_batch(tiny_tasks(4)[3:], fails_on_three, workers=1, progress=False)
+
+
+KILLED_BATCH = """
+import sys
+from experiments.runner import run_batch
+from tests.test_runner_support import slow_square, tiny_tasks
+run_batch(tiny_tasks(150), slow_square, workers=2, progress=False, out=sys.argv[1], flush_seconds=0.1)
+"""
+
+
+def test_resume_after_a_killed_batch_gives_the_full_table_without_duplicates(tmp_path):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_BATCH, str(out)], cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline:
+            parts = list((out / "parts").glob("part-*")) if (out / "parts").is_dir() else []
+            if len(parts) >= 3:
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)   # no clean-up: as if the machine went down
+    finally:
+        proc.wait()
+    done = set()
+    for p in (out / "parts").glob("part-*"):
+        done |= set(json.loads((p / "runs.json").read_text()))
+    assert 0 < len(done) < 150, "the batch should have been killed part-way"
+    assert not (out / "values.parquet").exists()
+
+    resumed = run_batch(tiny_tasks(150), slow_square, workers=2, progress=False, out=out, resume=True)
+    whole = run_batch(tiny_tasks(150), slow_square, workers=2, progress=False, out=tmp_path / "whole")
+    values = resumed["values"]
+    assert sorted(values.run.unique()) == list(range(150))
+    assert not values.duplicated(["run", "row"]).any()
+    pd.testing.assert_frame_equal(values, whole["values"])
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "values.parquet"), whole["values"])
+
+
+def test_an_output_folder_is_not_mixed_with_another_batch(tmp_path):
+    run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
+    with pytest.raises(InputError, match="--resume"):
+        run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
+    with pytest.raises(InputError, match="different batch"):
+        run_batch(tiny_tasks(4), slow_square, workers=1, progress=False, out=tmp_path, resume=True)
+
+
+def test_an_unreachable_scheduler_is_a_clear_input_error():
+    with pytest.raises(InputError, match="no Dask scheduler answers"):
+        run_batch(tiny_tasks(2), slow_square, progress=False, scheduler="tcp://127.0.0.1:9")
