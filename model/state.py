@@ -7,6 +7,7 @@ fixed at 1 and never read as an attitude (``other_mask``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,7 +85,8 @@ class State:
         return (self.attitude * self.other_mask).sum(axis=1) / (len(GROUPS) - 1)
 
     def min_other_attitude(self) -> np.ndarray:
-        return np.where(self.other_mask, self.attitude, np.inf).min(axis=1)
+        # column by column: numpy's min along a short row axis is several times slower
+        return functools.reduce(np.minimum, np.where(self.other_mask, self.attitude, np.inf).T)
 
     def copy(self) -> "State":
         return State(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
