@@ -262,6 +262,33 @@ def calibrate(
         fail(exc)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Benchmarks (docs/performance.md): one run against the reference step and the floor, scaling
+    to 10^6 households, runner throughput. Options are benchmarks/bench.py's (--quick, --sizes,
+    --repeats, --runs, --out; see `python -m benchmarks.bench --help`)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ sits beside the packages
+    from benchmarks.bench import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to serve on")] = 8765,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = "127.0.0.1",
+    library: Annotated[Optional[Path], typer.Option(help="folder of scenario files (default: scenarios/)")] = None,
+) -> None:
+    """Serve the interactive dashboard (Mesa SolaraViz) in the browser; Ctrl-C stops it."""
+    from experiments.dashboard import serve
+
+    try:
+        status = serve(host, port, library)
+    except InputError as exc:
+        fail(exc)
+    raise typer.Exit(code=status)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

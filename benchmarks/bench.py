@@ -1,0 +1,369 @@
+"""The benchmark suite (issue 6): speed per run, the array step against the reference step, the
+floor, scaling to a million households, and the runner's throughput.
+
+    cohesion bench                       # everything; writes results/bench/benchmark.{json,md}
+    .venv/bin/python -m benchmarks.bench --quick   # small sizes, a few seconds (smoke test)
+
+Not part of the test run. Every figure is measured on the machine it runs on; the table in
+docs/performance.md was written by this script (see the command there).
+
+1. ``qayyarah``: one run of scenarios/qayyarah.yaml to its horizon, median of ``repeats``, split
+   into set-up (``CohesionModel(...)``: population, network, programme, Mesa agents, week-0
+   observation), stepping (``run()``: draws, the week, observation) and the survey.
+2. ``reference``: the same run with ``step_mode="reference"`` (one Mesa agent at a time), in the
+   same process; the figure is the ratio of stepping times.
+3. ``floor``: ``week.advance`` alone over every week, on a freshly built state and world with
+   every week's draws made beforehand: no Mesa, no data collection, no survey.
+4. ``scaling``: the scenario scaled to 10^3 ... 10^6 households (households and places in
+   proportion, same mean degree), 52 weeks, each size in a fresh subprocess so that its peak
+   resident memory (``ru_maxrss``) is its own; a least-squares fit of log time on log households.
+5. ``throughput``: runs per second of ``experiments.runner.run_batch`` with 1 and 2 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALING_SIZES = (10**3, 10**4, 10**5, 10**6)
+SCALING_WEEKS = 52
+SEED = 7
+
+
+# --- scenarios --------------------------------------------------------------------------------
+def base_scenario():
+    from scenarios import DEFAULT_SCENARIO, load_scenario
+    return load_scenario(DEFAULT_SCENARIO)
+
+
+def scaled_scenario(n_households: int, weeks: int | None = None):
+    """The Qayyarah scenario with ``n_households`` households, in the same proportions.
+
+    Households of every (village, group) cell and the places of every programme entry are scaled
+    by the same factor (places at least 1), so that the share of households the programme reaches
+    stays the same; the network's mean degree is per household, so tie density per household is
+    unchanged. ``weeks`` shortens the horizon (endline moved inside it if needed).
+    """
+    from model.activities import catalogue
+    from scenarios.schema import Scenario
+
+    base = base_scenario()
+    raw = base.model_dump(mode="python")
+    factor = n_households / base.n_households()
+    cells = [(v, g) for v, spec in raw["population"]["villages"].items() for g in spec["households"]]
+    exact = {c: raw["population"]["villages"][c[0]]["households"][c[1]] * factor for c in cells}
+    counts = {c: int(math.floor(x)) for c, x in exact.items()}
+    # largest remainders, so the total is exactly n_households
+    short = n_households - sum(counts.values())
+    for c in sorted(cells, key=lambda c: exact[c] - counts[c], reverse=True)[:max(short, 0)]:
+        counts[c] += 1
+    for (v, g), k in counts.items():
+        raw["population"]["villages"][v]["households"][g] = k
+    for entry in raw["programme"]:
+        places = entry["places"] if entry["places"] is not None else catalogue()[entry["activity"]].places_per_session
+        entry["places"] = max(1, round(places * factor))
+    if weeks is not None:
+        raw["horizon_weeks"] = weeks
+        raw["survey"]["endline_week"] = min(raw["survey"]["endline_week"], weeks)
+        raw["programme"] = [e for e in raw["programme"] if e["start_week"] <= weeks]
+    raw["survey"]["sample_size"] = min(raw["survey"]["sample_size"], n_households // 2)
+    raw["name"] = f"{base.name}_x{n_households}"
+    return Scenario.model_validate(raw)
+
+
+# --- 1 and 2: one run, array and reference step -----------------------------------------------
+def time_run(scenario, step_mode: str = "array", seed: int = SEED) -> dict[str, float]:
+    from model import CohesionModel
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    m = CohesionModel(scenario, rng=seed, step_mode=step_mode)
+    t1 = time.perf_counter()
+    m.run()
+    t2 = time.perf_counter()
+    m.survey_results()
+    t3 = time.perf_counter()
+    return {"setup": t1 - t0, "stepping": t2 - t1, "survey": t3 - t2, "total": t3 - t0,
+            "cpu_total": time.process_time() - c0}
+
+
+def median_runs(scenario, repeats: int, step_mode: str = "array") -> dict[str, float]:
+    time_run(scenario, step_mode)  # warm-up: imports, caches
+    runs = [time_run(scenario, step_mode) for _ in range(repeats)]
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]} | {"repeats": repeats}
+
+
+def reference_available() -> bool:
+    try:
+        import model.reference  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- 3: the floor -----------------------------------------------------------------------------
+def time_floor(scenario, repeats: int, seed: int = SEED) -> dict[str, float]:
+    """``week.advance`` over every week on a prebuilt state, draws made beforehand."""
+    from model import CohesionModel
+    from model.draws import WeekDraws
+    from model.week import advance
+
+    times = []
+    for _ in range(repeats + 1):
+        m = CohesionModel(scenario, rng=seed)
+        rng = m.streams["dynamics"]
+        weeks = range(1, scenario.horizon_weeks + 1)
+        draws = [WeekDraws.draw(rng, m.state.n, [e.index for e in m.programme.active(w)]) for w in weeks]
+        state, world = m.state, m.world
+        c0, t0 = time.process_time(), time.perf_counter()
+        for w, d in zip(weeks, draws):
+            advance(state, world, w, d)
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
+    return {"stepping": statistics.median(t for t, _ in times[1:]),
+            "cpu_stepping": statistics.median(c for _, c in times[1:]), "repeats": repeats}
+
+
+# --- 4: scaling -------------------------------------------------------------------------------
+def scale_one(n_households: int, weeks: int) -> dict[str, float]:
+    """One run at one size, in this process (call it in a fresh subprocess: peak memory is the
+    process's own)."""
+    from model import CohesionModel
+
+    rss_start = peak_rss_mb()
+    scenario = scaled_scenario(n_households, weeks)
+    c0, t0 = time.process_time(), time.perf_counter()
+    m = CohesionModel(scenario, rng=SEED)
+    t1 = time.perf_counter()
+    m.run()
+    t2 = time.perf_counter()
+    m.survey_results()
+    t3 = time.perf_counter()
+    return {"households": m.state.n, "ties": m.network.n_ties, "weeks": weeks, "setup": t1 - t0,
+            "stepping": t2 - t1, "survey": t3 - t2, "total": t3 - t0, "cpu_total": time.process_time() - c0,
+            "peak_rss_mb": peak_rss_mb(), "rss_after_imports_mb": rss_start}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def scaling(sizes, weeks: int) -> dict:
+    rows = []
+    for n in sizes:
+        cmd = [sys.executable, "-m", "benchmarks.bench", "--scale-one", str(n), "--weeks", str(weeks)]
+        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"  {n:>9,} households: {rows[-1]['total']:.2f} s, {rows[-1]['peak_rss_mb']:.0f} MB peak", flush=True)
+    return {"weeks": weeks, "rows": rows, "exponent": fitted_exponent(rows),
+            "exponent_upper_half": fitted_exponent(rows[len(rows) // 2:])}
+
+
+def fitted_exponent(rows) -> float:
+    """Slope of log(total time) on log(households), least squares."""
+    if len(rows) < 2:
+        return float("nan")
+    x = np.log([r["households"] for r in rows])
+    y = np.log([r["total"] for r in rows])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+# --- 5: runner throughput ---------------------------------------------------------------------
+def throughput(scenario, runs: int, workers_list=(1, 2)) -> dict:
+    """Runs per second through ``run_batch``: of a whole batch of ``runs`` runs (worker start-up
+    included), and in the steady state, from the extra time a batch of ``2 * runs`` takes."""
+    from experiments.runner import Task, run_batch
+    from model import Params
+
+    def batch_seconds(n: int, workers: int) -> float:
+        tasks = [Task(index=k, scenario=scenario, params=Params(), root_seed=SEED, seed_key=k, replicate=k)
+                 for k in range(n)]
+        t0 = time.perf_counter()
+        run_batch(tasks, workers=workers, progress=False)
+        return time.perf_counter() - t0
+
+    out: dict = {"runs": runs}
+    for w in workers_list:
+        short, long = batch_seconds(runs, w), batch_seconds(2 * runs, w)
+        out[f"workers_{w}"] = {"seconds": short, "runs_per_second": runs / short,
+                               "seconds_double_batch": long, "steady_runs_per_second": runs / max(long - short, 1e-9)}
+    if "workers_1" in out and "workers_2" in out:
+        one, two = out["workers_1"], out["workers_2"]
+        out["speedup_2_over_1"] = two["runs_per_second"] / one["runs_per_second"]
+        out["steady_speedup_2_over_1"] = two["steady_runs_per_second"] / one["steady_runs_per_second"]
+    return out
+
+
+# --- report -----------------------------------------------------------------------------------
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import mesa
+    import scipy
+    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "memory_gib": round(mem, 1),
+            "os": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "mesa": mesa.__version__}
+
+
+def targets(res: dict) -> dict[str, dict]:
+    """Each target of issue 6: the measured figure, the bound and whether it is met."""
+    out = {}
+    q, f = res["qayyarah"], res["floor"]
+    if "reference" in res:
+        ratio = res["reference"]["stepping"] / q["stepping"]
+        out["array step vs reference step"] = {"measured": ratio, "target": ">= 100x", "met": ratio >= 100}
+    whole = q["setup"] + q["stepping"]
+    bound = f["stepping"] + q["setup"]
+    out["whole run / (floor + set-up)"] = {"measured": whole / bound, "target": "<= 1.5", "met": whole / bound <= 1.5}
+    out["set-up / stepping"] = {"measured": q["setup"] / q["stepping"], "target": "<= 1",
+                                "met": q["setup"] <= q["stepping"]}
+    if "scaling" in res:
+        rows = res["scaling"]["rows"]
+        big = max(rows, key=lambda r: r["households"])
+        if big["households"] >= 10**6:
+            out["10^6 households, 52 weeks: time"] = {"measured": big["total"], "target": "< 60 s",
+                                                     "met": big["total"] < 60}
+            out["10^6 households, 52 weeks: peak memory"] = {"measured": big["peak_rss_mb"], "target": "< 4096 MB",
+                                                            "met": big["peak_rss_mb"] < 4096}
+        e = res["scaling"]["exponent"]
+        out["exponent of time vs households"] = {"measured": e, "target": "< 1.1", "met": e < 1.1}
+    if "throughput" in res and "speedup_2_over_1" in res["throughput"]:
+        s = res["throughput"]["steady_speedup_2_over_1"]
+        out["runner: 2 workers / 1 worker, steady state"] = {"measured": s, "target": ">= 1.8", "met": s >= 1.8}
+        s = res["throughput"]["speedup_2_over_1"]
+        out["runner: 2 workers / 1 worker, whole batch"] = {"measured": s, "target": ">= 1.8", "met": s >= 1.8}
+    return out
+
+
+def markdown(res: dict) -> str:
+    q, f = res["qayyarah"], res["floor"]
+    ms = lambda s: f"{1000 * s:.1f} ms"  # noqa: E731
+    lines = [f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores, "
+             f"{res['machine']['memory_gib']} GiB; Python {res['machine']['python']}, numpy "
+             f"{res['machine']['numpy']}, scipy {res['machine']['scipy']}, Mesa {res['machine']['mesa']}.",
+             f"Command: `{res['command']}`", "",
+             f"Load average at the start: {res['load_average']}.", "",
+             f"**1-3. One run of {res['scenario']}** ({res['households']:,} households, {res['weeks']} weeks; "
+             f"median of {q['repeats']} runs; wall time, CPU time of the process in the last column)", "",
+             "| | set-up | stepping | survey | total | total CPU |", "|---|---:|---:|---:|---:|---:|",
+             f"| array step | {ms(q['setup'])} | {ms(q['stepping'])} | {ms(q['survey'])} | {ms(q['total'])} "
+             f"| {ms(q['cpu_total'])} |"]
+    if "reference" in res:
+        r = res["reference"]
+        lines.append(f"| reference step (one agent at a time) | {ms(r['setup'])} | {ms(r['stepping'])} | "
+                     f"{ms(r['survey'])} | {ms(r['total'])} | {ms(r['cpu_total'])} |")
+    lines.append(f"| floor: `week.advance` alone | | {ms(f['stepping'])} | | | {ms(f['cpu_stepping'])} (stepping) |")
+    if "scaling" in res:
+        sc = res["scaling"]
+        lines += ["", f"**4. Scaling** ({sc['weeks']} weeks, each size in a fresh process; peak RSS includes "
+                  f"the interpreter and libraries, {sc['rows'][0]['rss_after_imports_mb']:.0f} MB after imports)", "",
+                  "| households | ties | set-up | stepping | survey | total | total CPU | peak memory |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in sc["rows"]:
+            lines.append(f"| {row['households']:,} | {row['ties']:,} | {row['setup']:.2f} s | {row['stepping']:.2f} s "
+                         f"| {row['survey']:.2f} s | {row['total']:.2f} s | {row['cpu_total']:.2f} s "
+                         f"| {row['peak_rss_mb']:,.0f} MB |")
+        lines.append(f"\nFitted exponent of total time against households: {sc['exponent']:.2f} over all sizes, "
+                     f"{sc['exponent_upper_half']:.2f} over the larger half.")
+    if "throughput" in res:
+        t = res["throughput"]
+        lines += ["", f"**5. Runner throughput** (`run_batch`, batches of {t['runs']} and {2 * t['runs']} runs; "
+                  "steady state = the extra runs over the extra time)", "",
+                  f"| workers | {t['runs']} runs | runs per second | {2 * t['runs']} runs | steady runs per second |",
+                  "|---:|---:|---:|---:|---:|"]
+        for w in (1, 2):
+            if f"workers_{w}" in t:
+                r = t[f"workers_{w}"]
+                lines.append(f"| {w} | {r['seconds']:.2f} s | {r['runs_per_second']:.2f} | {r['seconds_double_batch']:.2f} s "
+                             f"| {r['steady_runs_per_second']:.2f} |")
+    lines += ["", "**Targets**", "", "| target | measured | bound | met |", "|---|---:|---:|---|"]
+    for name, t in res["targets"].items():
+        lines.append(f"| {name} | {t['measured']:.3g} | {t['target']} | {'yes' if t['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_suite(repeats: int = 7, sizes=SCALING_SIZES, weeks: int = SCALING_WEEKS, runs: int = 30,
+              reference_repeats: int = 3, out: Path | None = ROOT / "results" / "bench",
+              parts=("qayyarah", "reference", "floor", "scaling", "throughput"), command: str = "",
+              scenario=None) -> dict:
+    scenario = scenario or base_scenario()
+    res: dict = {"machine": machine(), "command": command or "cohesion bench", "scenario": scenario.name,
+                 "households": scenario.n_households(), "weeks": scenario.horizon_weeks,
+                 "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+    print(f"1. one {scenario.name} run, median of {repeats}", flush=True)
+    res["qayyarah"] = median_runs(scenario, repeats)
+    if "reference" in parts:
+        if reference_available():
+            print(f"2. the same with the reference step, median of {reference_repeats}", flush=True)
+            res["reference"] = median_runs(scenario, reference_repeats, step_mode="reference")
+        else:
+            print("2. skipped: model/reference.py is not there yet", flush=True)
+    print("3. the floor", flush=True)
+    res["floor"] = time_floor(scenario, repeats)
+    if "scaling" in parts and sizes:
+        print(f"4. scaling, {weeks} weeks", flush=True)
+        res["scaling"] = scaling(sizes, weeks)
+    if "throughput" in parts and runs:
+        print(f"5. runner throughput, {runs} runs", flush=True)
+        res["throughput"] = throughput(scenario, runs)
+    res["targets"] = targets(res)
+    table = markdown(res)
+    print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "benchmark.json").write_text(json.dumps(res, indent=1))
+        (out / "benchmark.md").write_text(table)
+        print(f"wrote {out / 'benchmark.json'} and {out / 'benchmark.md'}")
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=7, help="runs behind each median (array step, floor)")
+    ap.add_argument("--reference-repeats", type=int, default=3)
+    ap.add_argument("--sizes", type=lambda s: [int(float(x)) for x in s.split(",") if x], default=list(SCALING_SIZES),
+                    help="households, comma-separated (default 1e3,1e4,1e5,1e6)")
+    ap.add_argument("--weeks", type=int, default=SCALING_WEEKS)
+    ap.add_argument("--runs", type=int, default=30,
+                    help="runs for the throughput test, batches of RUNS and 2 x RUNS (0: skip)")
+    ap.add_argument("--households", type=int, default=0,
+                    help="parts 1-3 and 5 on the Qayyarah scenario scaled to this size (default: as it is)")
+    ap.add_argument("--horizon", type=int, default=None, help="and shortened to this many weeks")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    ap.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.scale_one:
+        print(json.dumps(scale_one(args.scale_one, args.weeks)))
+        return 0
+    if args.quick:
+        args.repeats, args.reference_repeats, args.sizes, args.weeks, args.runs = 1, 1, [200, 400], 6, 2
+        args.households, args.horizon = args.households or 200, args.horizon or 6
+    scenario = None
+    if args.households or args.horizon:
+        scenario = scaled_scenario(args.households or base_scenario().n_households(), args.horizon)
+    command = " ".join(["python -m benchmarks.bench", *(argv if argv is not None else sys.argv[1:])])
+    run_suite(args.repeats, args.sizes, args.weeks, args.runs, args.reference_repeats, args.out, command=command,
+              scenario=scenario)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
