@@ -1,0 +1,379 @@
+"""The interactive dashboard: Mesa's SolaraViz page for programme designers (``cohesion dashboard``).
+
+Pick a scenario from the library (and, for a side-by-side run, a second one on the same seed),
+move the main programme, context and dynamics parameters within their declared ranges, press
+Reset to apply them, then Step or Play. The page shows the network (households coloured by group,
+shaded by attitude or well-being, three village clusters, cross-group ties in red), live charts
+with the activity timeline and the survey weeks, this week's values, and the survey table once
+the baseline (and later the endline) week has passed.
+
+The page is ``page`` in this module: ``solara run experiments.dashboard`` serves it, and so does
+``cohesion dashboard``. The scenario library is the folder in ``$COHESION_LIBRARY`` (default:
+the project's ``scenarios/``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import mesa
+import numpy as np
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.user_param import Slider
+from mesa.visualization.utils import update_counter
+
+from experiments.drawing import SHADES, ChartsView, NetworkView, chart_data_html, current_values_html, survey_html
+from model import CohesionModel, Params
+from model.errors import InputError
+from scenarios import LIBRARY, Scenario, load_scenario
+
+LIBRARY_ENV = "COHESION_LIBRARY"
+NONE = "(none)"
+DEFAULT_SEED = 7
+
+# The dynamics parameters a designer is most likely to question (docs/model.md, section 7);
+# every slider spans the parameter's declared range (model/params.py).
+DYNAMICS = ("outreach", "join_rate", "w_stigma", "w_need", "readiness_threshold", "alpha_contact_pos",
+            "alpha_contact_neg", "tie_rate", "outgroup_credibility", "shock_damping")
+# Programme and context knobs applied to the chosen scenario. Places: the scenario files assume
+# 0.5x-2x of their places per activity; tension and leadership shift every village's value
+# within the schema's [0, 1].
+PLACES_SCALE = (0.5, 2.0)
+SHIFT = (-0.3, 0.3)
+
+
+# --- the scenario library ---------------------------------------------------------------------
+def library_folder() -> Path:
+    return Path(os.environ.get(LIBRARY_ENV) or LIBRARY)
+
+
+def library(folder: Path | None = None) -> dict[str, Path]:
+    """Scenario files of the library by name (``sequencing/dialogue_early`` for sub-folders)."""
+    folder = Path(folder or library_folder())
+    if not folder.is_dir():
+        raise InputError(folder, ["scenario library: not a folder"])
+    files = sorted(folder.rglob("*.yaml"))
+    found = {p.relative_to(folder).with_suffix("").as_posix(): p for p in files}
+    if not found:
+        raise InputError(folder, ["scenario library: no .yaml scenario files in it"])
+    return found
+
+
+def check_library(folder: Path | None = None) -> dict[str, Scenario]:
+    """Load every scenario of the library; the first invalid one is refused with its problems."""
+    return {name: load_scenario(path) for name, path in library(folder).items()}
+
+
+def default_scenario(names: list[str]) -> str:
+    return "qayyarah" if "qayyarah" in names else names[0]
+
+
+def adjusted(spec: Scenario, places_scale: float = 1.0, tension_shift: float = 0.0,
+             leadership_shift: float = 0.0) -> Scenario:
+    """The scenario with its places scaled and every village's tension and leadership shifted."""
+    if places_scale == 1.0 and tension_shift == 0.0 and leadership_shift == 0.0:
+        return spec
+    raw = spec.model_dump(mode="json")
+    for k, entry in enumerate(spec.programme):
+        raw["programme"][k]["places"] = max(1, round(entry.capacity() * places_scale))
+    for village in raw["population"]["villages"].values():
+        village["tension"] = float(np.clip(village["tension"] + tension_shift, 0.0, 1.0))
+        village["leadership"] = float(np.clip(village["leadership"] + leadership_shift, 0.0, 1.0))
+    return Scenario.model_validate(raw)
+
+
+def parse_seed(seed) -> int:
+    try:
+        value = int(str(seed).strip())
+    except ValueError:
+        raise ValueError(f"seed '{seed}' is not a whole number; allowed: 0 or more") from None
+    if value < 0:
+        raise ValueError(f"seed {value} is negative; allowed: 0 or more")
+    return value
+
+
+# --- the model the page drives ----------------------------------------------------------------
+class DashboardModel(mesa.Model):
+    """One run of a library scenario, or two runs side by side on the same seed.
+
+    Each run is a plain ``CohesionModel``; a step advances both by one week. Built by Mesa's
+    SolaraViz from the sidebar's values on Reset.
+    """
+
+    def __init__(self, scenario_name: str = "qayyarah", compare_with: str = NONE, seed: str | int = DEFAULT_SEED,
+                 places_scale: float = 1.0, tension_shift: float = 0.0, leadership_shift: float = 0.0,
+                 outreach: float = Params.outreach, join_rate: float = Params.join_rate,
+                 w_stigma: float = Params.w_stigma, w_need: float = Params.w_need,
+                 readiness_threshold: float = Params.readiness_threshold,
+                 alpha_contact_pos: float = Params.alpha_contact_pos,
+                 alpha_contact_neg: float = Params.alpha_contact_neg, tie_rate: float = Params.tie_rate,
+                 outgroup_credibility: float = Params.outgroup_credibility,
+                 shock_damping: float = Params.shock_damping):
+        self.problems: list[str] = []
+        try:
+            self.seed = parse_seed(seed)
+        except ValueError as exc:
+            self.problems.append(f"{exc}; using {DEFAULT_SEED}")
+            self.seed = DEFAULT_SEED
+        super().__init__(rng=self.seed)
+        files = library()
+        names = [scenario_name] + ([compare_with] if compare_with not in (NONE, "", None) else [])
+        self.params = Params().with_values(
+            outreach=outreach, join_rate=join_rate, w_stigma=w_stigma, w_need=w_need,
+            readiness_threshold=readiness_threshold, alpha_contact_pos=alpha_contact_pos,
+            alpha_contact_neg=alpha_contact_neg, tie_rate=tie_rate, outgroup_credibility=outgroup_credibility,
+            shock_damping=shock_damping)
+        self.knobs = {"places_scale": places_scale, "tension_shift": tension_shift,
+                      "leadership_shift": leadership_shift}
+        self.labels: list[str] = []
+        self.runs: list[CohesionModel] = []
+        for name in names:
+            if name not in files:
+                raise InputError(library_folder(), [f"no scenario '{name}'; allowed: {', '.join(files)}"])
+            spec = adjusted(load_scenario(files[name]), **self.knobs)
+            self.runs.append(CohesionModel(spec, self.params, rng=self.seed))
+            self.labels.append(name if name not in self.labels else f"{name} (2)")
+        self.running = True
+        self._networks: dict[tuple[int, str], NetworkView] = {}
+        self._charts: ChartsView | None = None
+
+    @property
+    def week(self) -> int:
+        return max(run.week for run in self.runs)
+
+    def step(self) -> None:
+        for run in self.runs:
+            if run.week < run.spec.horizon_weeks:
+                run.step()
+        self.running = any(run.week < run.spec.horizon_weeks for run in self.runs)
+
+    # views are built once per model (the layout once per population) and redrawn each week
+    def network_png(self, k: int, shade: str) -> bytes:
+        key = (k, shade)
+        if key not in self._networks:
+            self._networks[key] = NetworkView(self.runs[k], shade, title=self.labels[k])
+        return self._networks[key].png(self.runs[k])
+
+    def charts_png(self) -> bytes:
+        if self._charts is None:
+            self._charts = ChartsView(self.runs, self.labels)
+        return self._charts.png(self.runs)
+
+
+# --- the page's components --------------------------------------------------------------------
+TABLE_CSS = """
+<style>
+.cohesion table { border-collapse: collapse; font-size: 12px; margin: 4px 0 10px 0; }
+.cohesion th, .cohesion td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+.cohesion td:first-child, .cohesion th:first-child { text-align: left; }
+.cohesion caption { caption-side: top; text-align: left; font-weight: bold; padding: 4px 0; }
+</style>
+"""
+
+
+# Mesa's grid gives every panel 390 px (10 rows of 30 px); panels scroll inside it, and the user
+# can drag or resize them.
+PANEL = {"max-height": "385px", "overflow-y": "auto", "width": "100%"}
+
+
+def html_block(html: str, testid: str):
+    return solara.HTML(tag="div", unsafe_innerHTML=TABLE_CSS + html, classes=["cohesion"],
+                       attributes={"data-testid": testid})
+
+
+@solara.component
+def Overview(model: DashboardModel):
+    """What runs, the week, this week's values."""
+    update_counter.get()
+    runs = " | ".join(f"**{label}**: {run.spec.description or run.spec.name}"
+                      for label, run in zip(model.labels, model.runs))
+    horizon = max(run.spec.horizon_weeks for run in model.runs)
+    survey = model.runs[0].spec.survey
+    with solara.Column(gap="4px", style=PANEL):
+        solara.Markdown(f"Week **{model.week}** of {horizon}, seed {model.seed}. {runs}")
+        solara.Markdown(f"Survey weeks: baseline {survey.baseline_week}, endline {survey.endline_week}. "
+                        "Changes in the sidebar apply on **Reset**.")
+        for problem in model.problems:
+            solara.Warning(problem)
+        html_block(current_values_html(model.runs, model.labels), "current-values-block")
+        with solara.Details("what the sliders mean"):
+            html_block(parameter_table_html(), "parameter-table")
+
+
+@solara.component
+def NetworkPanel(model: DashboardModel):
+    """The network of each run, shaded by the chosen state."""
+    update_counter.get()
+    shade, set_shade = solara.use_state(SHADES[0])
+    with solara.Column(gap="2px", style=PANEL):
+        solara.ToggleButtonsSingle(value=shade, on_value=set_shade, values=list(SHADES))
+        pngs = solara.use_memo(lambda: [model.network_png(k, shade) for k in range(len(model.runs))],
+                               dependencies=[id(model), model.week, shade])
+        with solara.Row():
+            for png in pngs:
+                solara.Image(png, width="340px" if len(pngs) == 1 else "49%")
+
+
+@solara.component
+def ChartsPanel(model: DashboardModel):
+    """Live charts and, folded, the numbers behind them."""
+    update_counter.get()
+    png = solara.use_memo(model.charts_png, dependencies=[id(model), model.week])
+    with solara.Column(gap="2px", style=PANEL):
+        solara.Image(png, width="100%")
+        with solara.Details("numbers behind the charts"):
+            html_block(chart_data_html(model.runs, model.labels), "chart-data-block")
+
+
+@solara.component
+def SurveyPanel(model: DashboardModel):
+    """The virtual survey of each run at baseline, and at endline once it has passed."""
+    update_counter.get()
+    html = solara.use_memo(lambda: survey_html(model.runs, model.labels), dependencies=[id(model), model.week])
+    with solara.Column(style=PANEL):
+        html_block(html, "survey-block")
+
+
+# --- the sidebar: built from the library and the declared ranges ------------------------------
+def _slider(label: str, default: float, low: float, high: float) -> Slider:
+    return Slider(label, value=default, min=low, max=high, step=round((high - low) / 20, 6))
+
+
+KNOB_DOCS = {
+    "places_scale": ("places per activity, times the scenario's", *PLACES_SCALE,
+                     "scenario files: places assumed, range 0.5x-2x"),
+    "tension_shift": ("added to every village's tension (kept in [0, 1])", *SHIFT, "context"),
+    "leadership_shift": ("added to every village's leadership (kept in [0, 1])", *SHIFT, "context"),
+}
+
+
+def parameter_table_html() -> str:
+    """Name, range, default and meaning of every slider (from model/params.py)."""
+    rows = [(name, low, high, 1.0 if name == "places_scale" else 0.0, doc, src)
+            for name, (doc, low, high, src) in KNOB_DOCS.items()]
+    for f in fields(Params):
+        if f.name in DYNAMICS:
+            low, high = f.metadata["range"]
+            rows.append((f.name, low, high, f.default, f.metadata["doc"], f.metadata["source"]))
+    body = "".join(f"<tr><td>{n}</td><td>{lo:g}-{hi:g}</td><td>{d:g}</td><td style='text-align:left'>{doc}</td>"
+                   f"<td style='text-align:left'>{src}</td></tr>" for n, lo, hi, d, doc, src in rows)
+    return ("<table><thead><tr><th>slider</th><th>range</th><th>default</th><th>meaning</th><th>source</th>"
+            f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+def model_params(folder: Path | None = None) -> dict:
+    names = list(library(folder))
+    docs = {f.name: f.metadata for f in fields(Params)}
+    params = {
+        "scenario_name": {"type": "Select", "value": default_scenario(names), "values": names, "label": "scenario"},
+        "compare_with": {"type": "Select", "value": NONE, "values": [NONE, *names],
+                         "label": "side by side with (same seed)"},
+        "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "seed"},
+        "places_scale": _slider("places_scale", 1.0, *PLACES_SCALE),
+        "tension_shift": _slider("tension_shift", 0.0, *SHIFT),
+        "leadership_shift": _slider("leadership_shift", 0.0, *SHIFT),
+    }
+    for name in DYNAMICS:
+        low, high = docs[name]["range"]
+        params[name] = _slider(name, getattr(Params, name), low, high)
+    return params
+
+
+@solara.component
+def Page():
+    # a fresh model per browser session: two users do not share a run
+    names = list(library())
+    model = solara.use_memo(lambda: DashboardModel(scenario_name=default_scenario(names)), dependencies=[])
+    params = solara.use_memo(model_params, dependencies=[])
+    SolaraViz(model, components=[(Overview, 0), (NetworkPanel, 0), (ChartsPanel, 0), (SurveyPanel, 0)],
+              model_params=params, name="Community cohesion after conflict", play_interval=50)
+
+
+page = Page
+
+
+# --- serving ----------------------------------------------------------------------------------
+def cdn_packages() -> list[str]:
+    """The npm packages (name@version) the page loads from solara's CDN, read off solara's page
+    template and the grid layout that Mesa's SolaraViz uses."""
+    import solara.server
+    import solara.util
+
+    root = Path(solara.__file__).parent
+    grid = "gridlayout_v3.vue" if solara.util.IPYVUETIFY_V3 else "gridlayout.vue"
+    sources = [(root / "server" / "templates" / "solara.html.j2").read_text(),
+               (root / "widgets" / "vue" / grid).read_text()]
+    pattern = r"(?:\{\{cdn\}\}|\$\{this\.getCdn\(\)\})/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.+-]*)/"
+    found = sorted({p for text in sources for p in re.findall(pattern, text)})
+    from solara.server import settings
+
+    if settings.assets.fontawesome_enabled:
+        found += re.findall(r"^/?((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/", settings.assets.fontawesome_path)
+    skip = "solara-vuetify-app@" if solara.util.IPYVUETIFY_V3 else "solara-vuetify3-app@"
+    return [p for p in found if skip not in p]
+
+
+def assets_cache() -> Path:
+    from solara.server import settings
+
+    return Path(settings.assets.proxy_cache_dir)
+
+
+def missing_assets() -> list[str]:
+    return [p for p in cdn_packages() if not (assets_cache() / p).is_dir()]
+
+
+def fetch_assets() -> list[str]:
+    """Put solara's browser assets in its CDN cache with ``npm pack``, so the page works offline.
+
+    Solara serves its page's JavaScript and CSS through a caching proxy of a public CDN; a
+    machine without that CDN (a closed network, CI) gets the same files from the npm registry.
+    Returns the packages still missing (empty when all are there).
+    """
+    missing = missing_assets()
+    if not missing or shutil.which("npm") is None:
+        return missing
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in missing:
+            done = subprocess.run(["npm", "pack", spec, "--silent"], cwd=tmp, capture_output=True, text=True,
+                                  timeout=300)
+            if done.returncode != 0:
+                print(f"npm pack {spec} failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
+                continue
+            target = assets_cache() / spec
+            with tarfile.open(Path(tmp) / done.stdout.strip().splitlines()[-1]) as tar:
+                tar.extractall(Path(tmp) / "x", filter="data")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(Path(tmp) / "x" / "package", target, dirs_exist_ok=True)
+            shutil.rmtree(Path(tmp) / "x")
+    return missing_assets()
+
+
+def server_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "solara", "run", "experiments.dashboard:page", "--host", host, "--port", str(port),
+            "--production", "--no-open"]
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, folder: Path | None = None) -> int:
+    """Check the library and the page's assets, then serve the page until interrupted."""
+    folder = Path(folder or LIBRARY).resolve()
+    check_library(folder)
+    still = fetch_assets()
+    if still:
+        print(f"warning: solara's browser assets {still} are not cached and could not be fetched with npm; "
+              "the page loads them from the CDN, which needs internet access", file=sys.stderr)
+    env = {**os.environ, LIBRARY_ENV: str(folder)}
+    print(f"serving http://{host}:{port} (library {folder}); Ctrl-C stops", flush=True)
+    try:
+        return subprocess.call(server_command(host, port), env=env, cwd=Path(__file__).resolve().parent.parent)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,354 @@
+"""Pictures of one live run: the network, the week-by-week charts, the survey table.
+
+The dashboard (experiments/dashboard.py) redraws these every week; the notebooks call the same
+functions on a finished run. Everything here reads a ``CohesionModel`` and never changes it.
+Figures use matplotlib's object API (no pyplot state), so the dashboard can draw from its
+stepping thread.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from io import BytesIO
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from experiments.report import GROUP_COLOURS, mark_survey, split_label, survey_table
+from model.activities import GROUPS
+from model.model import CohesionModel
+from model.state import WEMWBS_MAX, WEMWBS_MIN
+
+SHADES = ("attitude", "wellbeing")
+LEVEL_COLOURS = {"individual": "#a6cee3", "family": "#1f78b4", "group": "#b2df8a", "community": "#33a02c"}
+CHART_METRICS = ("acceptance", "acceptance_FPA", "acceptance_VF", "acceptance_HC", "wellbeing",
+                 "participating", "cross_group_ties")
+RUN_STYLES = ("-", "--")
+
+
+# --- fast redraws -----------------------------------------------------------------------------
+class Blit:
+    """PNG frames of a figure whose static part is drawn once (matplotlib's blitting).
+
+    The ``dynamic`` artists are drawn over a saved background each frame; ``invalidate`` when
+    something static changed (axis limits). Only the dashboard uses this: figures returned to a
+    notebook draw normally.
+    """
+
+    def __init__(self, fig: Figure, dynamic: list):
+        self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.dynamic = dynamic
+        for artist in dynamic:
+            artist.set_animated(True)
+        self.background = None
+
+    def invalidate(self) -> None:
+        self.background = None
+
+    def png(self) -> bytes:
+        if self.background is None:
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in self.dynamic:
+            self.fig.draw_artist(artist)
+        buf = self.canvas.buffer_rgba()
+        out = BytesIO()
+        Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).save(out, "png",
+                                                                                              compress_level=1)
+        return out.getvalue()
+
+
+# --- the network ------------------------------------------------------------------------------
+def village_layout(group: np.ndarray, village: np.ndarray, n_villages: int, seed: int = 0) -> np.ndarray:
+    """Household positions: one cluster per village on a circle, one sub-cluster per group in it.
+
+    Computed once per population (array arithmetic, no force layout), so that cross-group ties
+    show as lines between the sub-clusters of a village and cross-village ties between villages.
+    The jitter has its own seed: drawing never touches the model's random streams.
+    """
+    rng = np.random.default_rng(seed)
+    angle_v = np.pi / 2 + 2 * np.pi * np.arange(n_villages) / max(n_villages, 1)
+    centres = 3.4 * np.column_stack([np.cos(angle_v), np.sin(angle_v)]) if n_villages > 1 else np.zeros((1, 2))
+    angle_g = np.pi / 2 + 2 * np.pi * np.arange(len(GROUPS)) / len(GROUPS)
+    offsets = 0.95 * np.column_stack([np.cos(angle_g), np.sin(angle_g)])
+    block = village * len(GROUPS) + group
+    counts = np.bincount(block, minlength=n_villages * len(GROUPS))
+    # a uniform disc per (village, group), its area proportional to the households in it
+    radius = 0.045 * np.sqrt(np.maximum(counts[block], 1))
+    r = radius * np.sqrt(rng.random(group.size))
+    theta = 2 * np.pi * rng.random(group.size)
+    return centres[village] + offsets[group] + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+
+
+def shade_values(model: CohesionModel, shade: str) -> np.ndarray:
+    """The 0-1 value that shades each household: mean attitude to the other groups, or well-being."""
+    s = model.state
+    if shade == "attitude":
+        return (s.attitude * s.other_mask).sum(axis=1) / (len(GROUPS) - 1)
+    if shade == "wellbeing":
+        return (s.wellbeing - WEMWBS_MIN) / (WEMWBS_MAX - WEMWBS_MIN)
+    raise ValueError(f"unknown shade '{shade}'; allowed: {', '.join(SHADES)}")
+
+
+def node_colours(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Group hue, from pale (value 0) to full colour (value 1)."""
+    base = np.array([to_rgb(GROUP_COLOURS[g]) for g in GROUPS])[group]
+    w = 0.12 + 0.88 * np.clip(value, 0.0, 1.0)[:, None]
+    return np.column_stack([1.0 - w * (1.0 - base), np.ones(group.size)])
+
+
+class NetworkView:
+    """The social network of one run, drawn once and updated in place each week.
+
+    Ties within a group are faint grey, baseline cross-group ties light red, and cross-group
+    ties made by the programme's mixed activities dark red.
+    """
+
+    def __init__(self, model: CohesionModel, shade: str = "attitude", ax=None, title: str | None = None):
+        if shade not in SHADES:
+            raise ValueError(f"unknown shade '{shade}'; allowed: {', '.join(SHADES)}")
+        self.shade = shade
+        self.title = title or model.spec.name
+        s, net = model.state, model.network
+        self.pos = village_layout(s.group, s.village, len(model.villages))
+        if ax is None:
+            self.fig = Figure(figsize=(6.2, 6.2), layout="constrained")
+            ax = self.fig.add_subplot()
+        else:
+            self.fig = ax.figure
+        self.ax = ax
+        self._blit: Blit | None = None
+        same = s.group[net.src] == s.group[net.dst]
+        seg = np.stack([self.pos[net.src], self.pos[net.dst]], axis=1)
+        ax.add_collection(LineCollection(seg[same], colors=(0.55, 0.55, 0.55, 0.12), linewidths=0.4))
+        ax.add_collection(LineCollection(seg[~same], colors=(0.85, 0.2, 0.2, 0.35), linewidths=0.6))
+        self.new_ties = LineCollection([], colors=(0.55, 0.0, 0.0, 0.55), linewidths=0.6)
+        ax.add_collection(self.new_ties)
+        self.nodes = ax.scatter(self.pos[:, 0], self.pos[:, 1], s=11, linewidths=0.2, edgecolors="#555555",
+                                zorder=3)
+        for v, name in enumerate(model.villages):
+            here = self.pos[s.village == v]
+            ax.annotate(name, (here[:, 0].mean(), here[:, 1].max()), xytext=(0, 4), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=9, weight="bold", color="#333333")
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+        ax.margins(0.08)
+        ax.set_axis_off()
+        handles = [Line2D([], [], marker="o", linestyle="", color=GROUP_COLOURS[g], label=g) for g in GROUPS]
+        handles += [Line2D([], [], color=(0.85, 0.2, 0.2, 0.6), label="cross-group tie"),
+                    Line2D([], [], color=(0.55, 0.0, 0.0, 0.9), label="tie made by an activity")]
+        ax.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False,
+                  bbox_to_anchor=(0.5, -0.06), handletextpad=0.3, columnspacing=0.8)
+        self.update(model)
+
+    def update(self, model: CohesionModel) -> Figure:
+        net = model.network
+        self.nodes.set_facecolors(node_colours(model.state.group, shade_values(model, self.shade)))
+        if net.new_src.size:
+            self.new_ties.set_segments(np.stack([self.pos[net.new_src], self.pos[net.new_dst]], axis=1))
+        else:
+            self.new_ties.set_segments([])
+        shade = "mean attitude to the other groups" if self.shade == "attitude" else "well-being"
+        self.ax.set_title(f"{self.title}, week {model.week}: shade = {shade} (pale = low); "
+                          f"{net.new_src.size} ties made by activities", fontsize=8)
+        return self.fig
+
+    def png(self, model: CohesionModel) -> bytes:
+        """This week's picture as PNG bytes, redrawing only the households and the new ties."""
+        self.update(model)
+        if self._blit is None:
+            self._blit = Blit(self.fig, [self.new_ties, self.nodes, self.ax.title])
+        return self._blit.png()
+
+
+def network_figure(model: CohesionModel, shade: str = "attitude") -> Figure:
+    """The network of a run at its current week (see ``NetworkView``)."""
+    return NetworkView(model, shade).fig
+
+
+# --- week-by-week charts ----------------------------------------------------------------------
+def weekly(model: CohesionModel) -> pd.DataFrame:
+    """The run's model-level series so far, one row per week (the DataCollector's table)."""
+    df = model.datacollector.get_model_vars_dataframe()
+    return df.reset_index(drop=True)[["week", *CHART_METRICS]]
+
+
+def activity_timeline(ax, model: CohesionModel, horizon: int) -> None:
+    """One bar per programme entry from its start to its end week, coloured by level."""
+    entries = model.programme.entries
+    for k, e in enumerate(entries):
+        ax.barh(k, e.end - e.start + 1, left=e.start - 0.5, height=0.7,
+                color=LEVEL_COLOURS.get(e.activity.level, "#999999"))
+        if e.handover_capacity.sum() > 0:
+            ax.barh(k, horizon - e.end, left=e.end + 0.5, height=0.7, color="none",
+                    edgecolor=LEVEL_COLOURS.get(e.activity.level, "#999999"), hatch="///", linewidth=0.5)
+    ax.set_yticks(range(len(entries)), [e.name for e in entries], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlim(0, horizon)
+    ax.tick_params(axis="x", labelsize=7)
+
+
+class ChartsView:
+    """Acceptance by group, well-being, participation and cross-group ties over the weeks run so
+    far, with each run's activity timeline and survey weeks; a second run is drawn dashed.
+
+    Axes, timelines and layout are built once; ``update`` only replaces the lines' data, so a
+    week redraws quickly.
+    """
+
+    def __init__(self, models: list[CohesionModel], labels: list[str] | None = None):
+        self.labels = labels or [m.spec.name for m in models]
+        self._blit: Blit | None = None
+        horizon = max(m.spec.horizon_weeks for m in models)
+        n_entries = [max(len(m.programme.entries), 1) for m in models]
+        fig = self.fig = Figure(figsize=(9.0, 5.2 + 0.14 * sum(n_entries)), layout="constrained")
+        gs = fig.add_gridspec(2 + len(models), 2, height_ratios=[1, 1, *[0.12 * n for n in n_entries]])
+        axes = [fig.add_subplot(gs[i, j]) for i in (0, 1) for j in (0, 1)]
+        a_acc, a_wb, a_part, a_ties = axes
+        self.lines: list[dict[str, Line2D]] = []
+        for label, style in zip(self.labels, RUN_STYLES):
+            lines = {f"acceptance_{g}": a_acc.plot([], [], style, color=GROUP_COLOURS[g],
+                                                   label=g if style == "-" else None)[0] for g in GROUPS}
+            lines["acceptance"] = a_acc.plot([], [], style, color=GROUP_COLOURS["all"], label=f"all: {label}")[0]
+            lines["wellbeing"] = a_wb.plot([], [], style, color=GROUP_COLOURS["all"], label=label)[0]
+            lines["participating"] = a_part.plot([], [], style, color="#e7298a", label=label)[0]
+            lines["cross_group_ties"] = a_ties.plot([], [], style, color="#b30000", label=label)[0]
+            self.lines.append(lines)
+        a_acc.set(ylim=(0, 1), ylabel="share accepting", title="Acceptance of cohabitation by group")
+        a_wb.set(ylabel="mean WEMWBS (14-70)", title="Well-being, all households")
+        a_part.set(ylim=(0, 0.1), ylabel="share of households", title="Taking part in an activity this week")
+        a_ties.set(ylabel="ties per household", title="Cross-group ties")
+        a_acc.legend(fontsize=6, loc="lower right", ncol=2)
+        if len(models) > 1:
+            a_wb.legend(fontsize=6, loc="lower right")
+        for ax in axes:
+            ax.set_xlim(0, horizon)
+            ax.tick_params(labelsize=7)
+            ax.title.set_fontsize(8)
+            ax.yaxis.label.set_fontsize(7)
+            mark_survey(ax, models[0].spec.survey.baseline_week, models[0].spec.survey.endline_week)
+        self.axes = axes
+        self.now = []
+        for k, (model, label) in enumerate(zip(models, self.labels)):
+            ax = fig.add_subplot(gs[2 + k, :], sharex=axes[0])
+            activity_timeline(ax, model, horizon)
+            mark_survey(ax, model.spec.survey.baseline_week, model.spec.survey.endline_week)
+            ax.set_title(f"programme of {label} (hatched: handed over to the community)", fontsize=8)
+            self.now.append(ax.axvline(model.week, color="black", linewidth=1.0))
+        fig.supxlabel("week", fontsize=8)
+        self.update(models)
+        # fix the layout after the first draw: later weeks only move data
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+
+    def update(self, models: list[CohesionModel]) -> Figure:
+        for model, lines, now in zip(models, self.lines, self.now):
+            df = weekly(model)
+            for name, line in lines.items():
+                line.set_data(df.week.to_numpy(), df[name].to_numpy())
+            now.set_xdata([model.week, model.week])
+        for ax, name in zip(self.axes[1:], ("wellbeing", "participating", "cross_group_ties")):
+            ys = np.concatenate([lines[name].get_ydata() for lines in self.lines])
+            lo, hi = float(np.nanmin(ys)), float(np.nanmax(ys))
+            bottom, top = ax.get_ylim()
+            if lo < bottom or hi > top:
+                # widen with room to spare, so that the limits (and the saved background) change rarely
+                pad = 0.25 * max(hi - lo, 0.02 * max(abs(hi), 1.0))
+                ax.set_ylim(0.0 if name == "participating" else lo - pad, hi + pad)
+                if self._blit is not None:
+                    self._blit.invalidate()
+        return self.fig
+
+    def png(self, models: list[CohesionModel]) -> bytes:
+        """This week's charts as PNG bytes, redrawing only the lines."""
+        self.update(models)
+        if self._blit is None:
+            dynamic = [line for lines in self.lines for line in lines.values()] + self.now
+            self._blit = Blit(self.fig, dynamic)
+        return self._blit.png()
+
+
+def live_charts(models: list[CohesionModel], labels: list[str] | None = None) -> Figure:
+    """The charts of ``ChartsView`` for runs at their current week."""
+    return ChartsView(models, labels).fig
+
+
+def chart_data_html(models: list[CohesionModel], labels: list[str] | None = None, digits: int = 4) -> str:
+    """The charts' numbers as an HTML table (one row per run and week), for reading and testing."""
+    labels = labels or [m.spec.name for m in models]
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("run", *["week", *CHART_METRICS]))
+    rows = []
+    for k, (model, label) in enumerate(zip(models, labels)):
+        for rec in weekly(model).itertuples(index=False):
+            cells = [f"<td>{escape(label)}</td>", f"<td data-col='week'>{int(rec.week)}</td>"]
+            cells += [f"<td data-col='{c}'>{getattr(rec, c):.{digits}f}</td>" for c in CHART_METRICS]
+            rows.append(f"<tr data-run='{k}'>{''.join(cells)}</tr>")
+    return (f"<table class='chart-data' data-testid='chart-data'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def current_values_html(models: list[CohesionModel], labels: list[str] | None = None) -> str:
+    """This week's values of the charted metrics, one column per run."""
+    labels = labels or [m.spec.name for m in models]
+    names = {"acceptance": "acceptance, all", "acceptance_FPA": "acceptance, FPA", "acceptance_VF": "acceptance, VF",
+             "acceptance_HC": "acceptance, HC", "wellbeing": "well-being (WEMWBS)",
+             "participating": "taking part this week", "cross_group_ties": "cross-group ties per household"}
+    head = "<th></th>" + "".join(f"<th>{escape(lab)}</th>" for lab in labels)
+    body = [f"<tr><td>week</td>{''.join(f'<td>{m.week}</td>' for m in models)}</tr>"]
+    for c in CHART_METRICS:
+        vals = [weekly(m)[c].iloc[-1] for m in models]
+        fmt = (lambda v: f"{v:.1f}") if c == "wellbeing" else (
+            (lambda v: f"{v:.2f}") if c == "cross_group_ties" else (lambda v: f"{100 * v:.1f}%"))
+        body.append(f"<tr><td>{names[c]}</td>{''.join(f'<td>{fmt(v)}</td>' for v in vals)}</tr>")
+    return f"<table class='now' data-testid='current-values'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# --- the survey -------------------------------------------------------------------------------
+def survey_wide(model: CohesionModel) -> pd.DataFrame:
+    """The run's survey so far: one row per item and split, baseline and endline value and n."""
+    survey = model.survey_results()
+    if survey.empty:
+        return pd.DataFrame(columns=["item", "split", "baseline", "endline", "n"])
+    table = survey_table(survey)
+    table["split"] = [split_label(g, v) for g, v in zip(table.group, table.village)]
+    wide = table.pivot_table(index=["item", "split"], columns="wave", values="median", sort=False)
+    n = table.groupby(["item", "split"], sort=False)["n"].max()
+    out = wide.reindex(columns=["baseline", "endline"]).assign(n=n).reset_index()
+    return out
+
+
+def survey_html(models: list[CohesionModel], labels: list[str] | None = None) -> str:
+    """The survey table of each run (percent of respondents; well-being as a share of the scale)."""
+    labels = labels or [m.spec.name for m in models]
+    parts = []
+    for k, (model, label) in enumerate(zip(models, labels)):
+        wide = survey_wide(model)
+        sv = model.spec.survey
+        if wide.empty:
+            parts.append(f"<p>{escape(label)}: no survey yet (baseline at week {sv.baseline_week}).</p>")
+            continue
+        done = "endline" if "endline" in model.snapshots else f"baseline only; endline at week {sv.endline_week}"
+        rows = []
+        last = None
+        for r in wide.itertuples(index=False):
+            cells = [f"<td>{escape(r.item) if r.item != last else ''}</td>", f"<td>{escape(r.split)}</td>"]
+            for wave in ("baseline", "endline"):
+                v = getattr(r, wave)
+                cells.append(f"<td data-wave='{wave}'>{'' if pd.isna(v) else f'{100 * v:.1f}%'}</td>")
+            cells.append(f"<td>{int(r.n)}</td>")
+            rows.append(f"<tr data-item='{escape(r.item)}' data-split='{escape(r.split)}'>{''.join(cells)}</tr>")
+            last = r.item
+        parts.append(
+            f"<table class='survey' data-testid='survey' data-run='{k}'><caption>{escape(label)}: survey of "
+            f"{escape(sv.frame)} ({done})</caption><thead><tr><th>item</th><th>split</th><th>baseline</th>"
+            f"<th>endline</th><th>n</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return "".join(parts)
