@@ -340,8 +340,8 @@ def seed_keys(rows: int, policy: str, block: int) -> np.ndarray:
 def analyse(sp: ProblemSpec, method: Method, y: np.ndarray, seed: int, second_order: bool,
             levels: int) -> dict[str, pd.DataFrame]:
     """Indices with 95% confidence intervals (bootstrap, SALib), as tables."""
-    sp.set_results(y)
     outputs = sp["outputs"]
+    sp.set_results(y[:, 0] if len(outputs) == 1 else y)
     names = sp["names"]
     if method == "sobol":
         sp.analyze_sobol(calc_second_order=second_order, num_resamples=200, conf_level=0.95, seed=seed)
