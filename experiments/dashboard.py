@@ -125,6 +125,13 @@ class DashboardModel(mesa.Model):
             self.problems.append(f"{exc}; using {DEFAULT_SEED}")
             self.seed = DEFAULT_SEED
         super().__init__(rng=self.seed)
+        # the browser's sliders send min + k * step in floating point: round the noise away
+        tidy = lambda x: round(float(x), 9)  # noqa: E731
+        outreach, join_rate, w_stigma, w_need = map(tidy, (outreach, join_rate, w_stigma, w_need))
+        readiness_threshold, alpha_contact_pos, alpha_contact_neg = map(
+            tidy, (readiness_threshold, alpha_contact_pos, alpha_contact_neg))
+        tie_rate, outgroup_credibility, shock_damping = map(tidy, (tie_rate, outgroup_credibility, shock_damping))
+        places_scale, tension_shift, leadership_shift = map(tidy, (places_scale, tension_shift, leadership_shift))
         files = library()
         names = [scenario_name] + ([compare_with] if compare_with not in (NONE, "", None) else [])
         self.params = Params().with_values(
@@ -244,8 +251,14 @@ def SurveyPanel(model: DashboardModel):
 
 
 # --- the sidebar: built from the library and the declared ranges ------------------------------
+def slider_step(low: float, high: float) -> float:
+    """A round step giving at least 20 positions, so that defaults sit on the slider's grid
+    (the browser snaps a slider's value to its grid)."""
+    return 10.0 ** np.floor(np.log10((high - low) / 20))
+
+
 def _slider(label: str, default: float, low: float, high: float) -> Slider:
-    return Slider(label, value=default, min=low, max=high, step=round((high - low) / 20, 6))
+    return Slider(label, value=default, min=low, max=high, step=slider_step(low, high))
 
 
 KNOB_DOCS = {

@@ -1,0 +1,125 @@
+"""The dashboard's model and drawings, without a browser (tests/test_dashboard_browser.py has one)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from experiments import dashboard as dash
+from experiments.cli import app
+from experiments.drawing import NetworkView, survey_wide, village_layout, weekly
+from model import CohesionModel, Params
+from model.params import ranges
+from scenarios import DEFAULT_SCENARIO, LIBRARY, load_scenario
+
+
+def test_library_lists_every_scenario_file_by_name():
+    names = dash.library()
+    assert "qayyarah" in names
+    assert all(p.suffix == ".yaml" for p in names.values())
+    assert len(names) == len(list(LIBRARY.rglob("*.yaml")))
+
+
+def test_dashboard_run_is_the_direct_run_of_the_same_scenario_and_seed():
+    m = dash.DashboardModel(scenario_name="qayyarah", seed="11")
+    for _ in range(6):
+        m.step()
+    direct = CohesionModel(load_scenario(DEFAULT_SCENARIO), Params(), rng=11).run(6)
+    assert m.week == 6
+    np.testing.assert_array_equal(weekly(m.runs[0]).to_numpy(), weekly(direct).to_numpy())
+    assert survey_wide(m.runs[0]).equals(survey_wide(direct))
+
+
+def test_side_by_side_runs_share_the_population_and_network_of_the_seed():
+    m = dash.DashboardModel(scenario_name="qayyarah", compare_with="no_intervention", seed=3)
+    a, b = m.runs
+    assert m.labels == ["qayyarah", "no_intervention"]
+    np.testing.assert_array_equal(a.state.group, b.state.group)
+    np.testing.assert_array_equal(a.network.src, b.network.src)
+    np.testing.assert_array_equal(a.state.attitude, b.state.attitude)
+    for _ in range(30):
+        m.step()
+    # the programme makes the difference: no activity ties without one
+    assert b.network.new_src.size == 0 < a.network.new_src.size
+
+
+def test_sliders_span_the_declared_ranges():
+    params = dash.model_params()
+    declared = ranges()
+    for name in dash.DYNAMICS:
+        assert (params[name].min, params[name].max) == declared[name]
+        assert params[name].value == getattr(Params(), name)
+    assert params["scenario_name"]["values"] == list(dash.library())
+
+
+def test_slider_values_reach_the_runs_parameters_and_scenario():
+    m = dash.DashboardModel(outreach=0.9, tie_rate=0.2, places_scale=2.0, tension_shift=0.2)
+    run = m.runs[0]
+    assert run.params.outreach == 0.9 and run.params.tie_rate == 0.2
+    base = load_scenario(DEFAULT_SCENARIO)
+    assert [e.capacity() for e in run.spec.programme] == [2 * e.capacity() for e in base.programme]
+    for name, village in run.spec.population.villages.items():
+        assert village.tension == pytest.approx(min(1.0, base.population.villages[name].tension + 0.2))
+
+
+def test_a_bad_seed_is_reported_on_the_page_and_the_default_used():
+    m = dash.DashboardModel(seed="seven")
+    assert m.seed == dash.DEFAULT_SEED
+    assert "not a whole number" in m.problems[0]
+
+
+def test_layout_puts_each_village_in_its_own_cluster():
+    m = CohesionModel(load_scenario(DEFAULT_SCENARIO), rng=1)
+    pos = village_layout(m.state.group, m.state.village, len(m.villages))
+    centres = np.array([pos[m.state.village == v].mean(axis=0) for v in range(len(m.villages))])
+    spread = max(np.linalg.norm(pos[m.state.village == v] - centres[v], axis=1).max() for v in range(3))
+    gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)]
+    assert min(gaps) > 2 * spread
+
+
+def test_a_week_renders_in_well_under_a_second_with_the_qayyarah_population():
+    """Step, network picture, charts, tables: CPU time of one week, as the page does it."""
+    m = dash.DashboardModel(scenario_name="qayyarah")
+    m.network_png(0, "attitude"), m.charts_png()  # first draw builds the figures
+    times = []
+    for _ in range(10):
+        t = time.process_time()
+        m.step()
+        m.network_png(0, "attitude")
+        m.charts_png()
+        dash.survey_html(m.runs, m.labels)
+        dash.chart_data_html(m.runs, m.labels)
+        times.append(time.process_time() - t)
+    print(f"CPU seconds per week, median of 10: {np.median(times):.3f}")
+    assert np.median(times) < 0.5
+
+
+def test_network_picture_marks_the_ties_activities_made():
+    m = CohesionModel(load_scenario(DEFAULT_SCENARIO), rng=7).run(40)
+    view = NetworkView(m, "wellbeing")
+    assert len(view.new_ties.get_segments()) == m.network.new_src.size > 0
+    assert view.png(m)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_dashboard_command_refuses_a_missing_library_with_status_2(tmp_path):
+    res = CliRunner().invoke(app, ["dashboard", "--library", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2
+    assert "not a folder" in res.output
+
+
+def test_dashboard_command_refuses_an_invalid_scenario_with_status_2(tmp_path):
+    (tmp_path / "broken.yaml").write_text("name: broken\nhorizon_weeks: 0\n")
+    res = CliRunner().invoke(app, ["dashboard", "--library", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "broken.yaml" in res.output and "horizon_weeks" in res.output
+
+
+def test_every_slider_default_sits_on_the_sliders_grid():
+    """The browser snaps a slider to min + k * step: a default off the grid would change the run."""
+    for name, slider in dash.model_params().items():
+        if hasattr(slider, "step") and not isinstance(slider, dict):
+            k = (slider.value - slider.min) / slider.step
+            assert abs(k - round(k)) < 1e-6, name
