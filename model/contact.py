@@ -66,13 +66,18 @@ def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.
     """
     entries = [(entry, np.flatnonzero(state.weeks_left[:, entry.index] > 0)) for entry in prog.mixed_active(week)]
     entries = [(entry, members) for entry, members in entries if members.size >= 2]
-    met = np.unique(np.concatenate([members for _, members in entries])) if entries else np.zeros(0, dtype=np.int64)
+    in_mixed = np.zeros(state.n, dtype=bool)
+    for _, members in entries:
+        in_mixed[members] = True
+    met = np.flatnonzero(in_mixed)
+    row_of = np.zeros(state.n, dtype=np.int64)
+    row_of[met] = np.arange(met.size)
     e = np.zeros((met.size, len(GROUPS)))
     d = np.zeros((met.size, len(GROUPS)))
     for entry, members in entries:
         shares = outgroup_shares(members, state.group, entry.pool, entry.n_pools)
         act = entry.activity
-        rows = np.searchsorted(met, members)
+        rows = row_of[members]
         e[rows] += act.sessions_per_week * act.channel("contact") * shares
         d[rows] += act.sessions_per_week * act.channel("dialogue") * shares
     other = state.other_mask[met]

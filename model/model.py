@@ -161,7 +161,8 @@ class CohesionModel(mesa.Model):
         count = np.bincount(cell, minlength=ng * nv).astype(float)
         columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
                    accept, participating, cross]
-        means = np.stack([np.bincount(cell, weights=c.astype(float), minlength=ng * nv) for c in columns], axis=1)
+        means = np.stack([np.bincount(cell, weights=np.asarray(c, dtype=float), minlength=ng * nv) for c in columns],
+                         axis=1)
         means = means / np.where(count > 0, count, np.nan)[:, None]
         # attitude towards one's own group is not a state
         own = np.arange(ng * nv) // nv

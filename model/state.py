@@ -82,10 +82,11 @@ class State:
         return stress(self.need, self.barriers)
 
     def mean_other_attitude(self) -> np.ndarray:
-        return (self.attitude * self.other_mask).sum(axis=1) / (len(GROUPS) - 1)
+        # column by column (the same sums, in the same order, as .sum(axis=1), several times faster)
+        return functools.reduce(np.add, (self.attitude * self.other_mask).T) / (len(GROUPS) - 1)
 
     def min_other_attitude(self) -> np.ndarray:
-        # column by column: numpy's min along a short row axis is several times slower
+        # column by column: numpy's reductions along a short row axis are several times slower
         return functools.reduce(np.minimum, np.where(self.other_mask, self.attitude, np.inf).T)
 
     def copy(self) -> "State":
