@@ -289,6 +289,59 @@ def dashboard(
     raise typer.Exit(code=status)
 
 
+@app.command()
+def calibrate(
+    targets: Annotated[Path, typer.Argument(help="targets YAML")] = Path("calibration/targets.yaml"),
+    scenario: Annotated[Path, typer.Option(help="scenario YAML")] = Path("scenarios/qayyarah.yaml"),
+    budget: Annotated[str, typer.Option(help="small (minutes), default (< 30 min), large")] = "default",
+    name: Annotated[Optional[str], typer.Option(help="results in calibration/results/<name> (default: the budget)")] = None,
+    seed: Annotated[int, typer.Option(help="root seed")] = 7,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
+    restart: Annotated[bool, typer.Option(help="discard the generations already in <name> and start over")] = False,
+    install: Annotated[bool, typer.Option(help="copy the posterior to calibration/posterior.csv (cohesion run's default)")] = False,
+    recovery: Annotated[bool, typer.Option(help="parameter recovery: fit targets made by the model at known values")] = False,
+) -> None:
+    """Fit the calibrated parameters to the reported survey figures (ABC-SMC); resumes an unfinished <name>."""
+    from calibration.command import run_calibration
+    from calibration.fit import BUDGETS
+
+    try:
+        if budget not in BUDGETS:
+            raise InputError("--budget", [f"unknown budget '{budget}'; allowed: {', '.join(BUDGETS)}"])
+        run_calibration(targets, scenario, budget, name, seed=seed, workers=workers, scheduler=scheduler,
+                        restart=restart, install=install, recovery=recovery, console=console)
+    except InputError as exc:
+        fail(exc)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Benchmarks (docs/performance.md): one run against the reference step and the floor, scaling
+    to 10^6 households, runner throughput. Options are benchmarks/bench.py's (--quick, --sizes,
+    --repeats, --runs, --out; see `python -m benchmarks.bench --help`)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ sits beside the packages
+    from benchmarks.bench import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to serve on")] = 8765,
+    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = "127.0.0.1",
+    library: Annotated[Optional[Path], typer.Option(help="folder of scenario files (default: scenarios/)")] = None,
+) -> None:
+    """Serve the interactive dashboard (Mesa SolaraViz) in the browser; Ctrl-C stops it."""
+    from experiments.dashboard import serve
+
+    try:
+        status = serve(host, port, library)
+    except InputError as exc:
+        fail(exc)
+    raise typer.Exit(code=status)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

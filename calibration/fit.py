@@ -1,0 +1,265 @@
+"""ABC-SMC calibration with pyabc: priors, distance, sampler, budgets, resume.
+
+- Priors: uniform over each calibrated parameter's declared range (``model.params.ranges``).
+- Distance: the Euclidean norm of (simulated - observed) / sampling error over the reported
+  targets (``TargetsFile.weights``), so a target measured on 27 respondents counts less than
+  one measured on 150. pyabc's ``PNormDistance`` with fixed weights.
+- Tolerance: pyabc's default, the median distance of the previous generation.
+- Simulations: ``calibration.simulate.survey_at_endline`` on the project's ``Task``; pyabc's
+  samplers spread them over local processes (default) or a Dask cluster (``scheduler``).
+- Resume: the run lives in ``<out>/abc.db`` (pyabc's SQLite history). A finished generation
+  is never lost: starting again with the same name loads the history and goes on from the
+  next generation (``ABCSMC.load``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyabc
+from pydantic import Field, ValidationError
+
+from experiments.runner import Task, default_workers
+from model.errors import InputError, from_validation_error, read_yaml
+from model.params import Params, names, ranges
+from model.strict import Strict
+from scenarios.schema import Scenario
+
+from .simulate import survey_statistics
+from .targets import TargetsFile
+
+PARAMETERS_PATH = Path(__file__).with_name("parameters.yaml")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much simulation a calibration may spend; it stops at the first limit reached."""
+
+    population: int          # accepted particles per generation
+    generations: int         # at most this many generations
+    max_simulations: int     # at most this many simulations in all
+    max_minutes: float       # and at most this long (a generation under way is finished)
+    min_acceptance: float    # stop when a generation accepts fewer than this share
+    predictive: int          # posterior-predictive runs for the fit table
+
+
+BUDGETS = {
+    "tiny": Budget(population=20, generations=2, max_simulations=200, max_minutes=1, min_acceptance=0.0, predictive=8),
+    "small": Budget(population=100, generations=6, max_simulations=1000, max_minutes=1.5, min_acceptance=0.05,
+                    predictive=30),
+    "default": Budget(population=300, generations=12, max_simulations=10000, max_minutes=24, min_acceptance=0.03,
+                      predictive=200),
+    "large": Budget(population=1000, generations=20, max_simulations=60000, max_minutes=240, min_acceptance=0.02,
+                    predictive=400),
+}
+
+
+class ParameterChoice(Strict):
+    calibrated: dict[str, str] = Field(min_length=1, description="parameter -> why the targets identify it")
+    fixed_reason: str = Field(min_length=1, description="why the other parameters stay at their defaults")
+
+
+def load_parameter_choice(path: str | Path = PARAMETERS_PATH) -> ParameterChoice:
+    """Which parameters are calibrated; unknown names are refused with the allowed ones."""
+    try:
+        choice = ParameterChoice.model_validate(read_yaml(path))
+    except ValidationError as err:
+        raise from_validation_error(path, err) from None
+    unknown = [k for k in choice.calibrated if k not in names()]
+    if unknown:
+        raise InputError(path, [f"calibrated: {unknown} are not parameters of the model; allowed: {', '.join(names())}"])
+    return choice
+
+
+def prior(calibrated: list[str]) -> pyabc.Distribution:
+    """Uniform prior over each parameter's declared range."""
+    r = ranges()
+    return pyabc.Distribution(**{k: pyabc.RV("uniform", r[k][0], r[k][1] - r[k][0]) for k in calibrated})
+
+
+class SurveyModel:
+    """pyabc's model: parameters in, the simulated targets' statistics out.
+
+    A plain class (not a closure) so that it pickles to Dask workers.
+    """
+
+    def __init__(self, scenario: Scenario, keys: list[str], root_seed: int, base: Params | None = None):
+        self.scenario = scenario
+        self.keys = keys
+        self.root_seed = root_seed
+        self.base = base or Params()
+
+    def __call__(self, pars: dict) -> dict[str, float]:
+        params = self.base.with_values(**{k: float(v) for k, v in pars.items()})
+        # pyabc seeds numpy in each worker; the run's seed comes from there
+        key = int(np.random.randint(0, 2**31 - 1))
+        stats = survey_statistics(Task(index=0, scenario=self.scenario, params=params, root_seed=self.root_seed,
+                                       seed_key=key), self.keys)
+        # nobody of a group in the sample: no answer, so the particle is rejected
+        return {k: (v if np.isfinite(v) else 1e6) for k, v in stats.items()}
+
+
+def make_sampler(workers: int | None = None, scheduler: str | None = None):
+    """Local processes by default; a Dask cluster when a scheduler address is given."""
+    if scheduler:
+        from dask.distributed import Client
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError("--scheduler", [f"cannot reach the Dask scheduler at {scheduler}: {exc}"]) from None
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
+    workers = workers or default_workers()
+    if workers == 1:
+        return pyabc.sampler.SingleCoreSampler()
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+
+
+@dataclass
+class Generation:
+    """What the progress line shows after each generation."""
+
+    t: int
+    epsilon: float
+    accepted: int
+    simulations: int          # in this generation
+    total_simulations: int    # in the whole run so far (also across resumes)
+    acceptance_rate: float
+    seconds: float
+
+
+def fingerprint(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def quiet_pyabc() -> None:
+    for name in ("ABC", "Sampler", "Distance", "Epsilon", "Acceptor", "History", "pyabc", "Data_plot",
+                 "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Acceptor"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], budget: Budget, out: Path, *,
+              seed: int = 7, workers: int | None = None, scheduler: str | None = None,
+              restart: bool = False, config: dict | None = None, base: Params | None = None,
+              on_generation: Callable[[Generation], None] | None = None) -> pyabc.History:
+    """Run (or resume) ABC-SMC into ``out/abc.db``; return pyabc's history.
+
+    ``config`` describes what is being fitted (targets, scenario, parameters, budget); a run is
+    resumed only if it was started with the same description, otherwise it is refused.
+    ``base``: values of the parameters not calibrated (default: model/params.py's defaults).
+    """
+    base = base or Params()
+    quiet_pyabc()
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "abc.db"
+    config_path = out / "config.json"
+    config = {**(config or {}), "observed": targets.observed(), "weights": targets.weights(),
+              "calibrated": calibrated, "scenario": scenario.model_dump(mode="json"), "seed": seed}
+    if base != Params():
+        config["base"] = base.as_dict()
+    if restart:
+        db.unlink(missing_ok=True)
+    resume = db.is_file() and config_path.is_file()
+    if resume:
+        before = json.loads(config_path.read_text())
+        if before.get("fingerprint") != fingerprint(config):
+            raise InputError(config_path, ["this results folder holds a calibration of other targets, scenario, "
+                                           "parameters or seed; use another --name, or --restart to start over"])
+    elif db.is_file():
+        db.unlink()
+    config_path.write_text(json.dumps({"fingerprint": fingerprint(config), **config}, indent=1, default=str))
+
+    np.random.seed(seed)
+    keys = list(targets.observed())
+    abc = pyabc.ABCSMC(
+        models=SurveyModel(scenario, keys, root_seed=seed, base=base),
+        parameter_priors=prior(calibrated),
+        distance_function=pyabc.distance.PNormDistance(p=2, fixed_weights=targets.weights()),
+        population_size=budget.population,
+        sampler=make_sampler(workers, scheduler),
+    )
+    if resume:
+        abc.load(f"sqlite:///{db}", 1)
+    else:
+        abc.new(f"sqlite:///{db}", targets.observed())
+    done = abc.history.max_t + 1
+    remaining = budget.generations - done
+    if remaining <= 0 or (done > 0 and abc.history.total_nr_simulations >= budget.max_simulations):
+        abc.sampler.stop()
+        return abc.history
+    # pyabc's ABCSMC.run, one generation at a time so that progress shows after each
+    t = abc.initialize_components_before_run(
+        minimum_epsilon=0.0, max_nr_populations=remaining, min_acceptance_rate=budget.min_acceptance,
+        max_total_nr_simulations=budget.max_simulations, max_walltime=timedelta(minutes=budget.max_minutes),
+        min_eps_diff=0.0)
+    try:
+        while True:
+            start = time.perf_counter()
+            ret = abc.run_generation(t=t)
+            if not ret["successful"]:
+                break
+            pops = abc.history.get_all_populations()
+            row = pops[pops.t == t].iloc[0]
+            if on_generation:
+                on_generation(Generation(t=t, epsilon=float(row.epsilon), accepted=budget.population,
+                                         simulations=int(row.samples), total_simulations=int(abc.history.total_nr_simulations),
+                                         acceptance_rate=float(ret["acceptance_rate"]),
+                                         seconds=time.perf_counter() - start))
+            if abc.check_terminate(t=t, acceptance_rate=ret["acceptance_rate"]):
+                break
+            t += 1
+    finally:
+        abc.history.done()
+        abc.sampler.stop()
+    return abc.history
+
+
+def posterior_table(history: pyabc.History) -> pd.DataFrame:
+    """The last generation: one row per particle, the calibrated parameters and ``weight``."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    df = df.reset_index(drop=True)
+    df.columns.name = None
+    df["weight"] = w / w.sum()
+    return df
+
+
+def generations_table(history: pyabc.History) -> pd.DataFrame:
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0].copy()
+    pops["acceptance_rate"] = pops["particles"] / pops["samples"]
+    pops["total_simulations"] = pops["samples"].cumsum()
+    return pops[["t", "epsilon", "particles", "samples", "acceptance_rate", "total_simulations"]]
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    order = np.argsort(values)
+    v, w = np.asarray(values)[order], np.asarray(weights)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cdf, v)
+
+
+def credible_intervals(post: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
+    """Weighted median and central ``level`` interval of each parameter, with its prior range."""
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    r = ranges()
+    rows = []
+    w = post["weight"].to_numpy()
+    for k in post.columns.drop("weight"):
+        lo, med, hi = weighted_quantile(post[k].to_numpy(), w, np.array([lo_q, 0.5, hi_q]))
+        p_lo, p_hi = r[k]
+        rows.append({"parameter": k, "default": getattr(Params(), k), "prior_low": p_lo, "prior_high": p_hi,
+                     "median": med, "low": lo, "high": hi,
+                     "width_vs_prior": (hi - lo) / (level * (p_hi - p_lo))})
+    return pd.DataFrame(rows)
+
+
+def budget_dict(budget: Budget) -> dict:
+    return asdict(budget)

@@ -1,0 +1,128 @@
+"""Calibration targets: the programme's reported survey figures, validated on load.
+
+A target is one reported share: the survey item, the wave, the group and village it was
+measured on, the observed value, the population, the sentence it comes from (DOMAIN.md) and
+the survey sample size behind it (reported, or an assumption marked as one). A figure the
+programme did not report keeps ``value: null``: it is listed, never fitted, never invented.
+
+The sampling error of a target is what the calibration distance divides by
+(``calibration/fit.py``): the binomial standard deviation ``sqrt(p (1 - p) / n)`` for a share
+of respondents, ``score_sd / sqrt(n)`` for a mean score (``wellbeing_mean``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
+
+from model.activities import GROUPS
+from model.errors import InputError, from_validation_error, read_yaml
+from model.strict import Strict
+from model.survey import BOTH_WAVES, ENDLINE_ONLY, ITEMS
+
+TARGETS_PATH = Path(__file__).with_name("targets.yaml")
+MEAN_ITEMS = ("wellbeing_mean",)  # a mean score as a share of the scale; every other item is a share
+
+
+class SampleSize(Strict):
+    n: int = Field(ge=1, description="respondents behind the figure")
+    source: str = Field(min_length=1, description="'reported: ...' or 'ASSUMPTION: ...' with its range")
+
+
+class Target(Strict):
+    item: str = Field(description="survey item (model/survey.py)")
+    wave: Literal["baseline", "endline"]
+    group: str = Field(description="FPA, VF, HC or all")
+    village: str = Field(description="a village of the scenario, or all")
+    value: float | None = Field(description="observed share in [0, 1]; null when the programme did not report it")
+    population: str = Field(min_length=1, description="who was measured")
+    quote: str = Field(min_length=1, description="the sentence or table row the figure comes from")
+    sample_size: SampleSize
+    score_sd: float | None = Field(default=None, gt=0, le=1,
+                                   description="sd of one respondent's score (mean items), as a share of the scale")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Target":
+        problems = []
+        if self.item not in ITEMS:
+            problems.append(f"item: unknown item '{self.item}'; allowed: {', '.join(ITEMS)}")
+        elif self.wave == "baseline" and self.item in ENDLINE_ONLY:
+            problems.append(f"wave: '{self.item}' is asked at endline only; baseline items: {', '.join(BOTH_WAVES)}")
+        if self.group not in (*GROUPS, "all"):
+            problems.append(f"group: unknown group '{self.group}'; allowed: {', '.join((*GROUPS, 'all'))}")
+        if self.group != "all" and self.village != "all":
+            problems.append("group and village: the survey reports by group or by village, not both; "
+                            "set one of them to 'all'")
+        if self.value is not None and not 0 <= self.value <= 1:
+            problems.append(f"value: {self.value} is outside [0, 1]; give a share (89% is 0.89)")
+        if self.item in MEAN_ITEMS and self.value is not None and self.score_sd is None:
+            problems.append(f"score_sd: needed for the mean item '{self.item}' (sd of one respondent's score, "
+                            "as a share of the scale)")
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return self
+
+    @property
+    def key(self) -> str:
+        """Name of the matching summary statistic: wave.item.group.village."""
+        return f"{self.wave}.{self.item}.{self.group}.{self.village}"
+
+    @property
+    def reported(self) -> bool:
+        return self.value is not None
+
+    def sampling_sd(self) -> float:
+        """Standard error of the observed figure from the survey's sampling alone."""
+        n = self.sample_size.n
+        if self.item in MEAN_ITEMS:
+            return float(self.score_sd / np.sqrt(n))
+        p = float(np.clip(self.value, 0.02, 0.98))  # a reported 0% or 100% still has sampling error
+        return float(np.sqrt(p * (1 - p) / n))
+
+
+class TargetsFile(Strict):
+    source: str = Field(min_length=1, description="where the figures come from")
+    targets: list[Target] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "TargetsFile":
+        seen: dict[str, int] = {}
+        for i, t in enumerate(self.targets):
+            if t.key in seen:
+                raise ValueError(f"targets[{i}]: same item, wave, group and village as targets[{seen[t.key]}]")
+            seen[t.key] = i
+        return self
+
+    def reported(self) -> list[Target]:
+        return [t for t in self.targets if t.reported]
+
+    def observed(self) -> dict[str, float]:
+        """The reported figures as pyabc's observed summary statistics."""
+        return {t.key: float(t.value) for t in self.reported()}
+
+    def weights(self) -> dict[str, float]:
+        """Distance weight of each reported figure: one over its sampling error."""
+        return {t.key: 1.0 / t.sampling_sd() for t in self.reported()}
+
+
+def load_targets(path: str | Path = TARGETS_PATH, villages: list[str] | None = None) -> TargetsFile:
+    """Read and validate a targets file; every problem names the file and the field.
+
+    ``villages``: the scenario's villages, against which each target's village is checked.
+    """
+    raw = read_yaml(path)
+    try:
+        spec = TargetsFile.model_validate(raw)
+    except ValidationError as err:
+        raise from_validation_error(path, err) from None
+    if villages is not None:
+        bad = [f"targets[{i}].village: unknown village '{t.village}'; allowed: {', '.join([*villages, 'all'])}"
+               for i, t in enumerate(spec.targets) if t.village not in (*villages, "all")]
+        if bad:
+            raise InputError(path, bad)
+    if not spec.reported():
+        raise InputError(path, ["targets: every value is null; at least one reported figure is needed"])
+    return spec
