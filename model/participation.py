@@ -90,12 +90,16 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
         free = e.places(week) - np.bincount(e.pool[enrolled], minlength=e.n_pools)
         if free.max() <= 0:
             continue
-        prob = join_probability(willingness(pull, state.need, mean_att, e, first_movers, p), state.threshold, p)
-        want = e.eligible & ~enrolled & (draws.join[k] < prob)
+        # p_ik <= join_rate, so only those whose draw is under join_rate can want a place
+        rows = np.flatnonzero(e.eligible & ~enrolled & (draws.join[k] < p.join_rate))
         if e.activity.max_wellbeing is not None:
-            want &= state.wellbeing <= e.activity.max_wellbeing
-        cand = np.flatnonzero(want)
-        chosen = allocate(cand, draws.join[k][cand] / prob[cand], e.pool[cand], free)
+            rows = rows[state.wellbeing[rows] <= e.activity.max_wellbeing]
+        prob = join_probability(willingness(pull[rows], state.need[rows], mean_att[rows], e, first_movers, p),
+                                state.threshold[rows], p)
+        u = draws.join[k][rows]
+        want = u < prob
+        cand = rows[want]
+        chosen = allocate(cand, u[want] / prob[want], e.pool[cand], free)
         state.weeks_left[chosen, k] = e.activity.cycle_weeks
 
 
@@ -103,4 +107,4 @@ def end_of_week(state: State) -> None:
     """Count down the cycles; whoever was enrolled this week has now taken part."""
     enrolled = state.weeks_left > 0
     state.ever |= enrolled.any(axis=1)
-    state.weeks_left[enrolled] -= 1
+    state.weeks_left -= enrolled  # one week less where enrolled (True counts 1)

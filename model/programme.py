@@ -91,13 +91,12 @@ class Programme:
         return [e for e in self.active(week) if e.activity.mixes_groups]
 
     def doses(self, state: State) -> dict[str, np.ndarray]:
-        """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``,
-        summed entry by entry over the enrolled (a BLAS product would start threads for a sum
-        of a few terms)."""
+        """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``."""
         enrolled = state.enrolled
+        rows = np.flatnonzero(enrolled.any(axis=1))  # the others get no dose
         d = np.zeros((len(CHANNELS), state.n))
-        for k in range(len(self.entries)):
-            d[:, enrolled[:, k]] += self.channel_matrix[k][:, None]
+        # einsum, not @: a BLAS product would start threads for sums of a few terms
+        d[:, rows] = np.einsum("nk,kc->cn", enrolled[rows].astype(float), self.channel_matrix)
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
     def weekly_cost(self, week: int) -> float:
