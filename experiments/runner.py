@@ -21,11 +21,15 @@ that raises is recorded in the ``errors`` table (run, error, traceback) and the 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -159,6 +163,15 @@ class RunStore:
 
     def __init__(self, folder: Path, batch_id: str, n_tasks: int, label: str, resume: bool):
         self.folder, self.parts = Path(folder), Path(folder) / "parts"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # one batch at a time per folder; the lock goes with the process, also when it is killed
+        self._lock = open(self.folder / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise InputError(self.folder, ["is in use by another running batch; wait for it to finish or stop "
+                                           "it, then --resume"]) from None
         manifest = self.folder / "batch.json"
         existing = sorted(self.parts.glob("part-*")) if self.parts.is_dir() else []
         if existing and not resume:
@@ -176,6 +189,9 @@ class RunStore:
         _atomic_write_text(manifest, json.dumps({"batch": batch_id, "label": label, "tasks": n_tasks}, indent=1))
         self.seq = max((int(p.name.split("-")[1]) for p in self.part_dirs()), default=-1) + 1
 
+    def close(self) -> None:
+        self._lock.close()
+
     def part_dirs(self) -> list[Path]:
         return sorted(p for p in self.parts.glob("part-*") if p.is_dir())
 
@@ -190,6 +206,7 @@ class RunStore:
         if not results:
             return
         tmp = self.parts / f".tmp-{self.seq:06d}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)    # left by a failed attempt of this very write
         tmp.mkdir()
         for kind, df in concat_runs(results).items():
             df.to_parquet(tmp / f"{kind}.parquet", index=False)
@@ -295,6 +312,21 @@ def _run_dask(fn, tasks, workers: int | None, scheduler: str | None) -> Iterator
             cluster.close()
 
 
+def _terminate_as_interrupt() -> Callable[[], None]:
+    """Turn SIGTERM into KeyboardInterrupt while a batch runs, so ``kill`` also keeps finished runs.
+
+    Returns the function that restores the previous handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 # --- the batch ----------------------------------------------------------------------------------
 def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]] = simulate, *,
               workers: int | None = None, progress: bool = True, label: str = "runs",
@@ -337,12 +369,23 @@ def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]]
     if len(set(indices)) != len(indices):
         raise ValueError("task indices must be unique")
     store = RunStore(Path(out), fingerprint(tasks, fn), len(tasks), label, resume) if out is not None else None
+    try:
+        return _run_with_store(tasks, fn, store, workers=workers, progress=progress, label=label, engine=engine,
+                               scheduler=scheduler, flush_seconds=flush_seconds)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_with_store(tasks, fn, store: RunStore | None, *, workers, progress, label, engine, scheduler,
+                    flush_seconds) -> dict[str, pd.DataFrame]:
     done = store.finished() if store is not None else set()
     todo = [t for t in tasks if t.index not in done]
     results: dict[int, dict[str, pd.DataFrame]] = {}
     buffer: dict[int, dict[str, pd.DataFrame]] = {}
     meter = Meter(label, len(tasks), len(tasks) - len(todo), progress)
     last_flush = time.perf_counter()
+    restore_term = _terminate_as_interrupt()
     try:
         if todo:
             if engine == "dask":
@@ -359,9 +402,12 @@ def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]]
                         buffer, last_flush = {}, time.perf_counter()
                 meter.advance()
     finally:
-        if store is not None:   # whatever finished is kept, also on Ctrl-C
-            store.write(buffer)
-        meter.close()
+        try:
+            if store is not None:   # whatever finished is kept, also on Ctrl-C or kill (SIGTERM)
+                store.write(buffer)
+        finally:
+            meter.close()
+            restore_term()
     tables = store.read() if store is not None else concat_runs(results)
     tables.setdefault(ERRORS, pd.DataFrame(columns=["run", "error", "traceback"]))
     n_err = len(tables[ERRORS])

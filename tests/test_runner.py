@@ -79,8 +79,8 @@ def test_resume_after_a_killed_batch_gives_the_full_table_without_duplicates(tmp
     assert 0 < len(done) < 150, "the batch should have been killed part-way"
     assert not (out / "values.parquet").exists()
 
-    resumed = run_batch(tiny_tasks(150), slow_square, workers=2, progress=False, out=out, resume=True)
-    whole = run_batch(tiny_tasks(150), slow_square, workers=2, progress=False, out=tmp_path / "whole")
+    resumed = run_batch(tiny_tasks(150), slow_square, workers=1, progress=False, out=out, resume=True)
+    whole = run_batch(tiny_tasks(150), slow_square, workers=1, progress=False, out=tmp_path / "whole")
     values = resumed["values"]
     assert sorted(values.run.unique()) == list(range(150))
     assert not values.duplicated(["run", "row"]).any()
@@ -99,3 +99,36 @@ def test_an_output_folder_is_not_mixed_with_another_batch(tmp_path):
 def test_an_unreachable_scheduler_is_a_clear_input_error():
     with pytest.raises(InputError, match="no Dask scheduler answers"):
         run_batch(tiny_tasks(2), slow_square, progress=False, scheduler="tcp://127.0.0.1:9")
+
+
+TERMINATED_BATCH = """
+import sys
+from experiments.runner import run_batch
+from tests.test_runner_support import slow_square, tiny_tasks
+run_batch(tiny_tasks(2000), slow_square, workers=1, progress=False, out=sys.argv[1], flush_seconds=1e9)
+"""
+
+
+def test_a_terminated_batch_writes_what_finished_before_it_stops(tmp_path):
+    out = tmp_path / "terminated"
+    proc = subprocess.Popen([sys.executable, "-c", TERMINATED_BATCH, str(out)], cwd=ROOT)
+    time.sleep(1.0)
+    while not (out / "batch.json").exists() and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)            # some runs finish, none is written yet (no periodic flush)
+    proc.terminate()
+    assert proc.wait(timeout=30) != 0
+    parts = list((out / "parts").glob("part-*"))
+    assert len(parts) == 1
+    kept = json.loads((parts[0] / "runs.json").read_text())
+    assert 0 < len(kept) < 2000 and kept == list(range(len(kept)))
+
+
+def test_two_batches_cannot_write_to_one_folder_at_the_same_time(tmp_path):
+    from experiments.runner import RunStore
+
+    first = RunStore(tmp_path, "a", 1, "first", resume=False)
+    with pytest.raises(InputError, match="in use by another running batch"):
+        RunStore(tmp_path, "a", 1, "second", resume=True)
+    first.close()
+    RunStore(tmp_path, "a", 1, "third", resume=True).close()
