@@ -144,7 +144,6 @@ def compare(
                              reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
                              out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
                              scheduler=scheduler)
-        specs, _ = cmp.load_scenarios(paths, reference or (cmp.REFERENCE if cmp.REFERENCE.is_file() else None))
     except InputError as exc:
         fail(exc)
     names = list(dict.fromkeys(result.table.scenario))
@@ -179,7 +178,7 @@ def compare(
     for s, row in result.pairwise.iterrows():
         t.add_row(s, *("" if pd_isna(v) else f"{v:.2f}" for v in row))
     console.print(t)
-    cmp.write_outputs(result, specs, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
+    cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
                                            "seed": seed, "params": params, "harm_tension": harm_tension,
                                            "versions": versions(), "command": " ".join(["cohesion", *sys.argv[1:]])})
     console.print(f"wrote {out}/outcomes.csv, ranking.csv, pairwise.csv, measures.csv, trajectories.png"
@@ -234,59 +233,6 @@ def sweep(
         console.print(t)
     console.print(f"{len(res.runs)} runs in {time.perf_counter() - t0:.0f} s; wrote {out}/indices.csv, runs.csv, "
                   "indices_bars.png, indices_heatmap.png")
-
-
-@app.command()
-def calibrate(
-    targets: Annotated[Path, typer.Argument(help="targets YAML")] = Path("calibration/targets.yaml"),
-    scenario: Annotated[Path, typer.Option(help="scenario YAML")] = Path("scenarios/qayyarah.yaml"),
-    budget: Annotated[str, typer.Option(help="small (minutes), default (< 30 min), large")] = "default",
-    name: Annotated[Optional[str], typer.Option(help="results in calibration/results/<name> (default: the budget)")] = None,
-    seed: Annotated[int, typer.Option(help="root seed")] = 7,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
-    restart: Annotated[bool, typer.Option(help="discard the generations already in <name> and start over")] = False,
-    install: Annotated[bool, typer.Option(help="copy the posterior to calibration/posterior.csv (cohesion run's default)")] = False,
-    recovery: Annotated[bool, typer.Option(help="parameter recovery: fit targets made by the model at known values")] = False,
-) -> None:
-    """Fit the calibrated parameters to the reported survey figures (ABC-SMC); resumes an unfinished <name>."""
-    from calibration.command import run_calibration
-    from calibration.fit import BUDGETS
-
-    try:
-        if budget not in BUDGETS:
-            raise InputError("--budget", [f"unknown budget '{budget}'; allowed: {', '.join(BUDGETS)}"])
-        run_calibration(targets, scenario, budget, name, seed=seed, workers=workers, scheduler=scheduler,
-                        restart=restart, install=install, recovery=recovery, console=console)
-    except InputError as exc:
-        fail(exc)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench(ctx: typer.Context) -> None:
-    """Benchmarks (docs/performance.md): one run against the reference step and the floor, scaling
-    to 10^6 households, runner throughput. Options are benchmarks/bench.py's (--quick, --sizes,
-    --repeats, --runs, --out; see `python -m benchmarks.bench --help`)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ sits beside the packages
-    from benchmarks.bench import main as bench_main
-
-    raise typer.Exit(bench_main(list(ctx.args)))
-
-
-@app.command()
-def dashboard(
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port to serve on")] = 8765,
-    host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = "127.0.0.1",
-    library: Annotated[Optional[Path], typer.Option(help="folder of scenario files (default: scenarios/)")] = None,
-) -> None:
-    """Serve the interactive dashboard (Mesa SolaraViz) in the browser; Ctrl-C stops it."""
-    from experiments.dashboard import serve
-
-    try:
-        status = serve(host, port, library)
-    except InputError as exc:
-        fail(exc)
-    raise typer.Exit(code=status)
 
 
 @app.command()

@@ -103,6 +103,7 @@ class Comparison:
     pairwise: pd.DataFrame
     reference: str | None
     rank_by: str
+    scenarios: list[Scenario]
 
 
 def quantiles(x: pd.Series | np.ndarray) -> tuple[float, float, float]:
@@ -199,7 +200,8 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
     ranking, pairwise = rank(wide, names, rank_by)
     wide = wide.assign(harm=harm(wide, villages, harm_tension))
     ranking["p_harm"] = ranking.scenario.map(wide.groupby("scenario")["harm"].mean())
-    return Comparison(wide, res["trajectories"], table, ranking, pairwise, ref.name if ref else None, rank_by)
+    return Comparison(wide, res["trajectories"], table, ranking, pairwise, ref.name if ref else None, rank_by,
+                      scenarios)
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -267,7 +269,8 @@ def fmt(median: float, lo: float, hi: float, outcome: str, signed: bool = False)
     return f"{100 * median:{s}.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
 
 
-def write_outputs(c: Comparison, scenarios: list[Scenario], out: Path, meta: dict) -> None:
+def write_outputs(c: Comparison, out: Path, meta: dict) -> None:
+    scenarios = c.scenarios
     out.mkdir(parents=True, exist_ok=True)
     c.measures.to_csv(out / "measures.csv", index=False)
     c.table.to_csv(out / "outcomes.csv", index=False)

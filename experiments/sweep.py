@@ -446,9 +446,13 @@ def write_outputs(res: SweepResult, sweep: Sweep, method: Method, out: Path) -> 
 
 def bar_figure(indices: pd.DataFrame, method: Method, kinds: dict[str, str], path: Path) -> None:
     outs = list(dict.fromkeys(indices.outcome))
-    fig, axes = plt.subplots(1, len(outs), figsize=(3.6 * len(outs) + 1, 0.45 * indices.factor.nunique() + 1.8),
+    ncol = min(3, len(outs))
+    nrow = math.ceil(len(outs) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol + 1, nrow * (0.45 * indices.factor.nunique() + 1.6)),
                              sharey=True, squeeze=False)
-    for ax, o in zip(axes[0], outs):
+    for ax in axes.ravel()[len(outs):]:
+        ax.set_visible(False)
+    for ax, o in zip(axes.ravel(), outs):
         d = indices[indices.outcome == o]
         y = np.arange(len(d))
         labels = [f"{f} *" if kinds.get(f) == "design" else f for f in d.factor]
