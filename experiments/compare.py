@@ -147,6 +147,8 @@ def harm(wide: pd.DataFrame, villages: list[str], harm_tension: float) -> pd.Ser
 def rank(wide: pd.DataFrame, scenarios: list[str], outcome: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """P(best) per scenario and P(row beats column), paired by replicate; ties count one half."""
     x = wide.pivot(index="replicate", columns="scenario", values=f"endline.{outcome}")[scenarios]
+    if outcome == "tension_created":   # undefined without participants: nobody reports tension
+        x = x.fillna(0.0)
     if outcome in LOWER_IS_BETTER:
         x = -x
     x = x.dropna()
