@@ -31,7 +31,7 @@ def holders(group: np.ndarray) -> np.ndarray:
 
 
 def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
-    num = net.weighted_sum(state.attitude * holders(state.group), p.outgroup_credibility)
+    num = net.weighted_sum(state.attitude * state.other_mask, p.outgroup_credibility)  # other_mask = holders
     den = net.weighted_ties_to_non_members(p.outgroup_credibility)  # = weighted_sum(holders, ...)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), state.attitude)
 

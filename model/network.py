@@ -86,6 +86,7 @@ class SocialNetwork:
         self._refresh_degree()
 
     def _refresh_degree(self) -> None:
+        self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
         self.degree = self._base_degree + np.asarray(self.new.sum(axis=1)).ravel()
         # ties of each household to members of each group (own-group column included)
         self.ties_by_group = np.asarray(self._base_ties_by_group + self.new @ self._onehot)
@@ -112,12 +113,14 @@ class SocialNetwork:
         neighbours are outside every group but its own, its out-group neighbours outside its own
         group and every group but theirs.
         """
-        own = self._onehot.astype(bool)
-        in_group = self.ties_by_group[own]
-        out_group = self.degree - in_group
-        in_part = np.where(own, 0.0, in_group[:, None])
-        out_part = np.where(own, out_group[:, None], out_group[:, None] - self.ties_by_group)
-        return in_part + outgroup_weight * out_part
+        if outgroup_weight not in self._non_member_weights:
+            own = self._onehot.astype(bool)
+            in_group = self.ties_by_group[own]
+            out_group = self.degree - in_group
+            in_part = np.where(own, 0.0, in_group[:, None])
+            out_part = np.where(own, out_group[:, None], out_group[:, None] - self.ties_by_group)
+            self._non_member_weights[outgroup_weight] = in_part + outgroup_weight * out_part
+        return self._non_member_weights[outgroup_weight]
 
     def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
         """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""

@@ -84,14 +84,15 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
     mean_att = state.mean_other_attitude()
     for e in active:
         k = e.index
-        enrolled = state.weeks_left[:, k] > 0
-        state.weeks_left[enrolled & (draws.drop[k] < p.dropout_rate), k] = 0
-        enrolled = state.weeks_left[:, k] > 0
-        free = e.places(week) - np.bincount(e.pool[enrolled], minlength=e.n_pools)
+        members = np.flatnonzero(state.weeks_left[:, k] > 0)
+        leaves = draws.drop[k][members] < p.dropout_rate
+        state.weeks_left[members[leaves], k] = 0
+        free = e.places(week) - np.bincount(e.pool[members[~leaves]], minlength=e.n_pools)
         if free.max() <= 0:
             continue
         # p_ik <= join_rate, so only those whose draw is under join_rate can want a place
-        rows = np.flatnonzero(e.eligible & ~enrolled & (draws.join[k] < p.join_rate))
+        rows = np.flatnonzero(draws.join[k] < p.join_rate)
+        rows = rows[e.eligible[rows] & (state.weeks_left[rows, k] == 0)]
         if e.activity.max_wellbeing is not None:
             rows = rows[state.wellbeing[rows] <= e.activity.max_wellbeing]
         prob = join_probability(willingness(pull[rows], state.need[rows], mean_att[rows], e, first_movers, p),
