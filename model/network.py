@@ -51,6 +51,14 @@ def generate_ties(group: np.ndarray, village: np.ndarray, spec: NetworkSpec,
     return (keys // n).astype(np.int64), (keys % n).astype(np.int64)
 
 
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys`` (binary search; np.isin sorts both)."""
+    if sorted_keys.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    return sorted_keys[pos] == keys
+
+
 def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
     rows = np.concatenate([src, dst])
     cols = np.concatenate([dst, src])
@@ -76,6 +84,7 @@ class SocialNetwork:
         self._base_keys = np.sort(src * self.n + dst)
         self.new_src = np.zeros(0, dtype=np.int64)
         self.new_dst = np.zeros(0, dtype=np.int64)
+        self._new_keys = np.zeros(0, dtype=np.int64)  # sorted, src * n + dst
         self.new = sp.csr_matrix((self.n, self.n))
         self._graph: nx.Graph | None = None
         self._onehot = np.zeros((self.n, len(GROUPS)))
@@ -87,7 +96,7 @@ class SocialNetwork:
 
     def _refresh_degree(self) -> None:
         self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
-        self.degree = self._base_degree + np.asarray(self.new.sum(axis=1)).ravel()
+        self.degree = self._base_degree + np.diff(self.new.indptr)  # ties per row: each stored once
         # ties of each household to members of each group (own-group column included)
         self.ties_by_group = np.asarray(self._base_ties_by_group + self.new @ self._onehot)
 
@@ -140,12 +149,10 @@ class SocialNetwork:
             return 0
         lo, hi = np.minimum(src, dst), np.maximum(src, dst)
         keys = np.unique(lo[lo != hi] * self.n + hi[lo != hi])
-        pos = np.searchsorted(self._base_keys, keys)
-        in_base = (pos < self._base_keys.size) & (self._base_keys[np.minimum(pos, self._base_keys.size - 1)] == keys)
-        existing_new = self.new_src * self.n + self.new_dst
-        keys = keys[~in_base & ~np.isin(keys, existing_new)]
+        keys = keys[~_contains(self._base_keys, keys) & ~_contains(self._new_keys, keys)]
         if keys.size == 0:
             return 0
+        self._new_keys = np.sort(np.concatenate([self._new_keys, keys]))
         self.new_src = np.concatenate([self.new_src, keys // self.n])
         self.new_dst = np.concatenate([self.new_dst, keys % self.n])
         self.new = _symmetric(self.new_src, self.new_dst, self.n)
