@@ -33,6 +33,7 @@ from mesa.visualization.utils import update_counter
 
 from experiments.drawing import SHADES, ChartsView, NetworkView, chart_data_html, current_values_html, survey_html
 from model import CohesionModel, Params
+from model.params import ranges
 from model.errors import InputError
 from scenarios import LIBRARY, Scenario, load_scenario
 
@@ -91,6 +92,30 @@ def adjusted(spec: Scenario, places_scale: float = 1.0, tension_shift: float = 0
     return Scenario.model_validate(raw)
 
 
+def base_params() -> tuple[Params, str]:
+    """The parameters the page starts from, and where they come from.
+
+    The defaults of model/params.py; if a calibrated posterior is installed
+    (calibration/posterior.csv, what ``cohesion run`` uses), its calibrated parameters at their
+    weighted posterior medians, rounded to the slider's step so that they sit on its grid.
+    """
+    from calibration.posterior import POSTERIOR_PATH, WEIGHT, load_posterior
+
+    if not POSTERIOR_PATH.is_file():
+        return Params(), "model/params.py defaults (no calibrated posterior installed)"
+    post = load_posterior(POSTERIOR_PATH)
+    w = post[WEIGHT].to_numpy(float)
+    r = ranges()
+    medians = {}
+    for name in post.columns.drop(WEIGHT):
+        x = post[name].to_numpy(float)
+        order = np.argsort(x)
+        median = x[order][np.searchsorted(np.cumsum(w[order]) / w.sum(), 0.5)]
+        step = slider_step(*r[name])
+        medians[name] = float(np.clip(round(median / step) * step, *r[name]))
+    return Params().with_values(**medians), f"posterior medians of {POSTERIOR_PATH.name} ({', '.join(medians)})"
+
+
 def parse_seed(seed) -> int:
     try:
         value = int(str(seed).strip())
@@ -111,13 +136,12 @@ class DashboardModel(mesa.Model):
 
     def __init__(self, scenario_name: str = "qayyarah", compare_with: str = NONE, seed: str | int = DEFAULT_SEED,
                  places_scale: float = 1.0, tension_shift: float = 0.0, leadership_shift: float = 0.0,
-                 outreach: float = Params.outreach, join_rate: float = Params.join_rate,
-                 w_stigma: float = Params.w_stigma, w_need: float = Params.w_need,
-                 readiness_threshold: float = Params.readiness_threshold,
-                 alpha_contact_pos: float = Params.alpha_contact_pos,
-                 alpha_contact_neg: float = Params.alpha_contact_neg, tie_rate: float = Params.tie_rate,
-                 outgroup_credibility: float = Params.outgroup_credibility,
-                 shock_damping: float = Params.shock_damping):
+                 outreach: float | None = None, join_rate: float | None = None, w_stigma: float | None = None,
+                 w_need: float | None = None, readiness_threshold: float | None = None,
+                 alpha_contact_pos: float | None = None, alpha_contact_neg: float | None = None,
+                 tie_rate: float | None = None, outgroup_credibility: float | None = None,
+                 shock_damping: float | None = None):
+        """Dynamics parameters left at None take their base value (``base_params``)."""
         self.problems: list[str] = []
         try:
             self.seed = parse_seed(seed)
@@ -127,18 +151,15 @@ class DashboardModel(mesa.Model):
         super().__init__(rng=self.seed)
         # the browser's sliders send min + k * step in floating point: round the noise away
         tidy = lambda x: round(float(x), 9)  # noqa: E731
-        outreach, join_rate, w_stigma, w_need = map(tidy, (outreach, join_rate, w_stigma, w_need))
-        readiness_threshold, alpha_contact_pos, alpha_contact_neg = map(
-            tidy, (readiness_threshold, alpha_contact_pos, alpha_contact_neg))
-        tie_rate, outgroup_credibility, shock_damping = map(tidy, (tie_rate, outgroup_credibility, shock_damping))
+        given = {"outreach": outreach, "join_rate": join_rate, "w_stigma": w_stigma, "w_need": w_need,
+                 "readiness_threshold": readiness_threshold, "alpha_contact_pos": alpha_contact_pos,
+                 "alpha_contact_neg": alpha_contact_neg, "tie_rate": tie_rate,
+                 "outgroup_credibility": outgroup_credibility, "shock_damping": shock_damping}
+        base, self.params_source = base_params()
+        self.params = base.with_values(**{k: tidy(v) for k, v in given.items() if v is not None})
         places_scale, tension_shift, leadership_shift = map(tidy, (places_scale, tension_shift, leadership_shift))
         files = library()
         names = [scenario_name] + ([compare_with] if compare_with not in (NONE, "", None) else [])
-        self.params = Params().with_values(
-            outreach=outreach, join_rate=join_rate, w_stigma=w_stigma, w_need=w_need,
-            readiness_threshold=readiness_threshold, alpha_contact_pos=alpha_contact_pos,
-            alpha_contact_neg=alpha_contact_neg, tie_rate=tie_rate, outgroup_credibility=outgroup_credibility,
-            shock_damping=shock_damping)
         self.knobs = {"places_scale": places_scale, "tension_shift": tension_shift,
                       "leadership_shift": leadership_shift}
         self.labels: list[str] = []
@@ -208,6 +229,7 @@ def Overview(model: DashboardModel):
     with solara.Column(gap="4px", style=PANEL):
         solara.Markdown(f"Week **{model.week}** of {horizon}, seed {model.seed}. {runs}")
         solara.Markdown(f"Survey weeks: baseline {survey.baseline_week}, endline {survey.endline_week}. "
+                        f"Parameters: {model.params_source}, with the sliders' values. "
                         "Changes in the sidebar apply on **Reset**.")
         for problem in model.problems:
             solara.Warning(problem)
@@ -225,9 +247,10 @@ def NetworkPanel(model: DashboardModel):
         solara.ToggleButtonsSingle(value=shade, on_value=set_shade, values=list(SHADES))
         pngs = solara.use_memo(lambda: [model.network_png(k, shade) for k in range(len(model.runs))],
                                dependencies=[id(model), model.week, shade])
-        with solara.Row():
+        with solara.Row(gap="4px", style={"flex-wrap": "nowrap"}):
             for png in pngs:
-                solara.Image(png, width="340px" if len(pngs) == 1 else "49%")
+                with solara.Column(style={"flex": "1 1 0", "min-width": "0", "max-width": "360px"}):
+                    solara.Image(png, width="100%")
 
 
 @solara.component
@@ -273,18 +296,20 @@ def parameter_table_html() -> str:
     """Name, range, default and meaning of every slider (from model/params.py)."""
     rows = [(name, low, high, 1.0 if name == "places_scale" else 0.0, doc, src)
             for name, (doc, low, high, src) in KNOB_DOCS.items()]
+    base, _ = base_params()
     for f in fields(Params):
         if f.name in DYNAMICS:
             low, high = f.metadata["range"]
-            rows.append((f.name, low, high, f.default, f.metadata["doc"], f.metadata["source"]))
+            rows.append((f.name, low, high, getattr(base, f.name), f.metadata["doc"], f.metadata["source"]))
     body = "".join(f"<tr><td>{n}</td><td>{lo:g}-{hi:g}</td><td>{d:g}</td><td style='text-align:left'>{doc}</td>"
                    f"<td style='text-align:left'>{src}</td></tr>" for n, lo, hi, d, doc, src in rows)
-    return ("<table><thead><tr><th>slider</th><th>range</th><th>default</th><th>meaning</th><th>source</th>"
+    return ("<table><thead><tr><th>slider</th><th>range</th><th>start</th><th>meaning</th><th>source</th>"
             f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def model_params(folder: Path | None = None) -> dict:
     names = list(library(folder))
+    base, _ = base_params()
     docs = {f.name: f.metadata for f in fields(Params)}
     params = {
         "scenario_name": {"type": "Select", "value": default_scenario(names), "values": names, "label": "scenario"},
@@ -297,7 +322,7 @@ def model_params(folder: Path | None = None) -> dict:
     }
     for name in DYNAMICS:
         low, high = docs[name]["range"]
-        params[name] = _slider(name, getattr(Params, name), low, high)
+        params[name] = _slider(name, getattr(base, name), low, high)
     return params
 
 

@@ -27,7 +27,7 @@ def test_dashboard_run_is_the_direct_run_of_the_same_scenario_and_seed():
     m = dash.DashboardModel(scenario_name="qayyarah", seed="11")
     for _ in range(6):
         m.step()
-    direct = CohesionModel(load_scenario(DEFAULT_SCENARIO), Params(), rng=11).run(6)
+    direct = CohesionModel(load_scenario(DEFAULT_SCENARIO), dash.base_params()[0], rng=11).run(6)
     assert m.week == 6
     np.testing.assert_array_equal(weekly(m.runs[0]).to_numpy(), weekly(direct).to_numpy())
     assert survey_wide(m.runs[0]).equals(survey_wide(direct))
@@ -49,9 +49,10 @@ def test_side_by_side_runs_share_the_population_and_network_of_the_seed():
 def test_sliders_span_the_declared_ranges():
     params = dash.model_params()
     declared = ranges()
+    base, _ = dash.base_params()
     for name in dash.DYNAMICS:
         assert (params[name].min, params[name].max) == declared[name]
-        assert params[name].value == getattr(Params(), name)
+        assert params[name].value == getattr(base, name)
     assert params["scenario_name"]["values"] == list(dash.library())
 
 
@@ -123,3 +124,18 @@ def test_every_slider_default_sits_on_the_sliders_grid():
         if hasattr(slider, "step") and not isinstance(slider, dict):
             k = (slider.value - slider.min) / slider.step
             assert abs(k - round(k)) < 1e-6, name
+
+
+def test_with_a_posterior_installed_the_page_starts_from_its_medians_on_the_slider_grid(tmp_path, monkeypatch):
+    import calibration.posterior as posterior
+
+    path = tmp_path / "posterior.csv"
+    path.write_text("alpha_contact_pos,readiness_threshold,weight\n0.0712,0.31,0.2\n0.0904,0.05,0.5\n0.1333,0.2,0.3\n")
+    monkeypatch.setattr(posterior, "POSTERIOR_PATH", path)
+    base, source = dash.base_params()
+    assert "posterior" in source
+    assert base.alpha_contact_pos == pytest.approx(0.090)   # weighted median 0.0904, slider step 0.001
+    assert base.readiness_threshold == pytest.approx(0.05)  # weighted median, step 0.01
+    assert base.outreach == Params().outreach               # not calibrated: the default
+    assert dash.model_params()["alpha_contact_pos"].value == pytest.approx(0.090)
+    assert dash.DashboardModel().runs[0].params == base

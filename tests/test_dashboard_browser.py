@@ -11,6 +11,7 @@ solara's browser assets cannot be had, the test is skipped with the reason.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,7 +26,7 @@ import pytest
 
 from experiments import dashboard as dash
 from experiments.drawing import CHART_METRICS, survey_wide, weekly
-from model import CohesionModel, Params
+from model import CohesionModel
 from scenarios import LIBRARY, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,16 +92,40 @@ def _shown_week(page) -> int:
     return int(text.split()[-1])
 
 
-def _table(page, selector: str) -> list[list[str]]:
-    return page.eval_on_selector_all(
-        selector, "rows => rows.map(r => Array.from(r.querySelectorAll('td')).map(td => td.innerText.trim()))")
+def _launch(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _select(page, label: str, option: str) -> None:
+    """Choose ``option`` in the sidebar's selector labelled ``label``."""
+    page.locator(".v-select").filter(has_text=label).first.click()
+    page.locator(".menuable__content__active .v-list-item").filter(has_text=option).first.click()
+
+
+def _chart_data(page) -> dict[int, np.ndarray]:
+    """The numbers behind the charts, per run: rows of week and CHART_METRICS."""
+    page.get_by_text("numbers behind the charts").click()
+    rows = page.eval_on_selector_all(
+        "table.chart-data tbody tr",
+        "rows => rows.map(r => [r.dataset.run, ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.innerText)])")
+    runs: dict[int, list] = {}
+    for run, *values in rows:
+        runs.setdefault(int(run), []).append([float(v) for v in values])
+    return {k: np.array(v) for k, v in runs.items()}
+
+
+def _assert_charts_match(shown: np.ndarray, direct: CohesionModel) -> None:
+    expected = weekly(direct)
+    assert shown.shape == (len(expected), 1 + len(CHART_METRICS))
+    np.testing.assert_allclose(shown[:, 0], expected.week)
+    np.testing.assert_allclose(shown[:, 1:], expected[list(CHART_METRICS)].to_numpy(), atol=6e-5)
 
 
 def test_dashboard_in_a_browser_matches_a_direct_run(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = _launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
             page.set_default_timeout(60_000)
@@ -108,8 +133,7 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
             expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
 
             # pick the scenario in the sidebar and apply it
-            page.locator(".v-select").filter(has_text="scenario").first.click()
-            page.locator(".menuable__content__active .v-list-item").filter(has_text=SCENARIO).first.click()
+            _select(page, "scenario", SCENARIO)
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_test_id("current-values-block").locator("thead")).to_contain_text(SCENARIO)
             assert _shown_week(page) == 0
@@ -133,8 +157,7 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
             print(f"browser: {week} weeks in {elapsed:.1f} s of play, {elapsed / week:.2f} s per week "
                   f"(play interval 50 ms included)")
 
-            page.get_by_text("numbers behind the charts").click()
-            chart_rows = _table(page, "table.chart-data tbody tr")
+            shown = _chart_data(page)
             survey_rows = page.eval_on_selector_all(
                 "table.survey tbody tr",
                 "rows => rows.map(r => [r.dataset.item, r.dataset.split, "
@@ -145,14 +168,11 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
         finally:
             browser.close()
 
-    direct = CohesionModel(spec, Params(), rng=SEED).run(week)
+    direct = CohesionModel(spec, dash.base_params()[0], rng=SEED).run(week)
 
     # the charts' numbers: every week so far, every charted metric
-    expected = weekly(direct)
-    assert len(chart_rows) == week + 1 == len(expected)
-    shown = np.array([[float(x) for x in row[1:]] for row in chart_rows])
-    np.testing.assert_allclose(shown[:, 0], expected.week)
-    np.testing.assert_allclose(shown[:, 1:], expected[list(CHART_METRICS)].to_numpy(), atol=6e-5)
+    assert list(shown) == [0] and len(shown[0]) == week + 1
+    _assert_charts_match(shown[0], direct)
     assert images >= 2, "network and charts pictures"
 
     # the survey table: both waves, every item and split, and the respondents behind them
@@ -161,3 +181,35 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
     fmt = lambda v: "" if np.isnan(v) else f"{100 * v:.1f}%"  # noqa: E731
     want = [[r.item, r.split, fmt(r.baseline), fmt(r.endline), str(int(r.n))] for r in wide.itertuples()]
     assert survey_rows == want
+
+
+def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1300})
+            page.set_default_timeout(60_000)
+            page.goto(server)
+            expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
+            _select(page, "side by side", "no_intervention")
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_test_id("current-values-block").locator("thead")).to_contain_text("no_intervention")
+            for week in (1, 2, 3):
+                page.get_by_role("button", name="Step").click()
+                expect(page.get_by_test_id("current-values-block").locator("tbody tr").first).to_have_text(
+                    re.compile(rf"^week\s*{week}\s*{week}$"))
+            shown = _chart_data(page)
+            networks = page.eval_on_selector_all("img", "imgs => imgs.filter(i => i.naturalWidth > 300).length")
+            surveys = page.locator("table.survey").count()
+            page.screenshot(path=str(ARTIFACTS / "dashboard-side-by-side.png"), full_page=True)
+        finally:
+            browser.close()
+
+    base, _ = dash.base_params()
+    for k, name in enumerate(["qayyarah", "no_intervention"]):
+        direct = CohesionModel(load_scenario(dash.library()[name]), base, rng=SEED).run(3)
+        _assert_charts_match(shown[k], direct)
+    assert networks >= 3, "two networks and the charts"
+    assert surveys == 2, "a survey table per run"
