@@ -112,7 +112,7 @@ def base_params() -> tuple[Params, str]:
         order = np.argsort(x)
         median = x[order][np.searchsorted(np.cumsum(w[order]) / w.sum(), 0.5)]
         step = slider_step(*r[name])
-        medians[name] = float(np.clip(round(median / step) * step, *r[name]))
+        medians[name] = round(float(np.clip(round(median / step) * step, *r[name])), 9)
     return Params().with_values(**medians), f"posterior medians of {POSTERIOR_PATH.name} ({', '.join(medians)})"
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 from IPython.display import Image, display
 from SALib.test_functions import Ishigami
 
+import experiments
 from experiments.sweep import Factor, load_sweep, run_model_sweep, run_sweep
 
 # %matplotlib inline
@@ -74,7 +75,7 @@ check.indices.assign(S1_exact=[0.314, 0.442, 0.0], ST_exact=[0.558, 0.442, 0.244
 # outputs and how to read them.
 
 # %%
-sweep = load_sweep(Path("experiments/sweeps/default.yaml"))
+sweep = load_sweep(Path(experiments.__file__).parent / "sweeps" / "default.yaml")
 pd.DataFrame([{"factor": f.name, "kind": f.kind, "low": f.bounds[0], "high": f.bounds[1]} for f in sweep.factors])
 
 # %%

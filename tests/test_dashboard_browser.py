@@ -98,8 +98,14 @@ def _launch(pw):
 
 def _select(page, label: str, option: str) -> None:
     """Choose ``option`` in the sidebar's selector labelled ``label``."""
-    page.locator(".v-select").filter(has_text=label).first.click()
-    page.locator(".menuable__content__active .v-list-item").filter(has_text=option).first.click()
+    from playwright.sync_api import expect
+
+    select = page.locator(".v-select").filter(has_text=label).first
+    select.click()
+    menu = page.locator(".menuable__content__active .v-list-item").filter(has_text=option).first
+    menu.wait_for(state="visible")
+    menu.click()
+    expect(select).to_contain_text(option)
 
 
 def _chart_data(page) -> dict[int, np.ndarray]:
@@ -129,6 +135,7 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
             page.set_default_timeout(60_000)
+            base, _ = dash.base_params()  # what the page's next Reset starts from
             page.goto(server)
             expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
 
@@ -168,7 +175,7 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
         finally:
             browser.close()
 
-    direct = CohesionModel(spec, dash.base_params()[0], rng=SEED).run(week)
+    direct = CohesionModel(spec, base, rng=SEED).run(week)
 
     # the charts' numbers: every week so far, every charted metric
     assert list(shown) == [0] and len(shown[0]) == week + 1
@@ -191,6 +198,7 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
             page.set_default_timeout(60_000)
+            base, _ = dash.base_params()  # what the page's next Reset starts from
             page.goto(server)
             expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
             _select(page, "side by side", "no_intervention")
@@ -201,13 +209,18 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
                 expect(page.get_by_test_id("current-values-block").locator("tbody tr").first).to_have_text(
                     re.compile(rf"^week\s*{week}\s*{week}$"))
             shown = _chart_data(page)
+            # shading by well-being instead of attitude redraws both networks
+            square = "imgs => imgs.filter(i => i.naturalWidth > 300 && i.naturalWidth == i.naturalHeight).map(i => i.src)"
+            before = page.eval_on_selector_all("img", square)
+            page.get_by_role("button", name="wellbeing").click()
+            page.wait_for_function(f"() => Array.from(document.images).filter(i => i.naturalWidth > 300 && "
+                                   f"i.naturalWidth == i.naturalHeight && !{before!r}.includes(i.src)).length == 2")
             networks = page.eval_on_selector_all("img", "imgs => imgs.filter(i => i.naturalWidth > 300).length")
             surveys = page.locator("table.survey").count()
             page.screenshot(path=str(ARTIFACTS / "dashboard-side-by-side.png"), full_page=True)
         finally:
             browser.close()
 
-    base, _ = dash.base_params()
     for k, name in enumerate(["qayyarah", "no_intervention"]):
         direct = CohesionModel(load_scenario(dash.library()[name]), base, rng=SEED).run(3)
         _assert_charts_match(shown[k], direct)
