@@ -134,7 +134,7 @@ class SocialNetwork:
     def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
         """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""
         gap = x[self.base.indices]                       # x_j, tie by tie (CSR order: rows sorted)
-        gap -= np.repeat(x, np.diff(self.base.indptr))   # - x_i
+        gap -= x[self.base_rows]                          # - x_i
         np.maximum(gap, 0.0, out=gap)                    # in place: these arrays have a length of 2 x ties
         total = np.bincount(self.base_rows, weights=gap, minlength=self.n)
         if self.new_src.size:

@@ -25,7 +25,7 @@ from .draws import WeekDraws
 from .network import SocialNetwork
 from .params import Params
 from .programme import Entry, Programme
-from .state import State
+from .state import State, row_any
 
 STEEPNESS = 8.0  # of the joining sigmoid: the threshold rule, smoothed (assumption)
 
@@ -107,5 +107,5 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
 def end_of_week(state: State) -> None:
     """Count down the cycles; whoever was enrolled this week has now taken part."""
     enrolled = state.weeks_left > 0
-    state.ever |= enrolled.any(axis=1)
+    state.ever |= row_any(enrolled)
     state.weeks_left -= enrolled  # one week less where enrolled (True counts 1)

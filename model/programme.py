@@ -14,7 +14,7 @@ import numpy as np
 from scenarios.schema import Scenario
 
 from .activities import CHANNELS, GROUPS, ROLES, Activity, catalogue
-from .state import State
+from .state import State, row_any
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Programme:
     def doses(self, state: State) -> dict[str, np.ndarray]:
         """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``."""
         enrolled = state.enrolled
-        rows = np.flatnonzero(enrolled.any(axis=1))  # the others get no dose
+        rows = np.flatnonzero(row_any(enrolled))  # the others get no dose
         d = np.zeros((len(CHANNELS), state.n))
         # einsum, not @: a BLAS product would start threads for sums of a few terms
         d[:, rows] = np.einsum("nk,kc->cn", enrolled[rows].astype(float), self.channel_matrix)

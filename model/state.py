@@ -76,7 +76,7 @@ class State:
 
     @property
     def participating(self) -> np.ndarray:
-        return self.weeks_left.any(axis=1)
+        return row_any(self.enrolled)
 
     def stress(self) -> np.ndarray:
         return stress(self.need, self.barriers)
@@ -92,6 +92,11 @@ class State:
     def copy(self) -> "State":
         return State(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
                         for k, v in self.__dict__.items() if k != "other_mask"})
+
+
+def row_any(mask: np.ndarray) -> np.ndarray:
+    """``mask.any(axis=1)`` for an N x k boolean array, column by column (faster for small k)."""
+    return functools.reduce(np.logical_or, mask.T, np.zeros(mask.shape[0], dtype=bool))
 
 
 def stress(need, barriers):
