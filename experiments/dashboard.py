@@ -197,6 +197,33 @@ class DashboardModel(mesa.Model):
         return self._charts.png(self.runs)
 
 
+def time_weeks(scenario_name: str = "qayyarah", compare_with: str = NONE, weeks: int = 52) -> dict[str, float]:
+    """Seconds per week of what the page does each week (step, network pictures, charts, tables),
+    median and maximum of wall and CPU time over ``weeks`` weeks, figures already built.
+
+        python -c "from experiments.dashboard import time_weeks; print(time_weeks())"
+    """
+    import time
+
+    m = DashboardModel(scenario_name=scenario_name, compare_with=compare_with)
+    for k in range(len(m.runs)):
+        m.network_png(k, SHADES[0])
+    m.charts_png()
+    wall, cpu = [], []
+    for _ in range(weeks):
+        t, c = time.perf_counter(), time.process_time()
+        m.step()
+        for k in range(len(m.runs)):
+            m.network_png(k, SHADES[0])
+        m.charts_png()
+        current_values_html(m.runs, m.labels), chart_data_html(m.runs, m.labels), survey_html(m.runs, m.labels)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return {"households": m.runs[0].state.n, "runs": len(m.runs), "weeks": weeks,
+            "wall_median": float(np.median(wall)), "wall_max": float(np.max(wall)),
+            "cpu_median": float(np.median(cpu)), "cpu_max": float(np.max(cpu))}
+
+
 # --- the page's components --------------------------------------------------------------------
 TABLE_CSS = """
 <style>
@@ -383,7 +410,7 @@ def fetch_assets() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for spec in missing:
             done = subprocess.run(["npm", "pack", spec, "--silent"], cwd=tmp, capture_output=True, text=True,
-                                  timeout=300)
+                                  timeout=300, check=False)
             if done.returncode != 0:
                 print(f"npm pack {spec} failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
                 continue

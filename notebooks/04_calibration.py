@@ -32,10 +32,22 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, display
 
-from calibration.fit import Budget, calibrate, credible_intervals, generations_table, load_parameter_choice, posterior_table
+from calibration.fit import (
+    Budget,
+    calibrate,
+    credible_intervals,
+    generations_table,
+    load_parameter_choice,
+    posterior_table,
+)
 from calibration.posterior import POSTERIOR_PATH, load_posterior
 from calibration.recovery import TRUTH, synthetic_targets
-from calibration.report import fit_table, marginals_figure, observed_vs_predicted_figure, predictive_survey
+from calibration.report import (
+    fit_table,
+    marginals_figure,
+    observed_vs_predicted_figure,
+    predictive_survey,
+)
 from calibration.targets import load_targets
 from model.params import ranges
 from scenarios import DEFAULT_SCENARIO, load_scenario
@@ -116,9 +128,9 @@ display(Image(filename=out / "fit.png"))
 # Can the method find parameters it should find? Make targets with the model itself at known
 # values (same items, waves and sample sizes, with the survey's sampling noise), calibrate, and
 # check whether each known value lies in its 90% credible interval (`width_vs_prior`: the
-interval's width over the prior's central 90%). With a tiny budget most
-# intervals stay close to the prior, so "recovered" is easy and says little; "identified" needs
-# an interval clearly narrower than the prior, which takes the default budget
+# interval's width over the prior's central 90%). With a tiny budget most intervals stay
+# close to the prior, so "recovered" is easy and says little; "identified" needs an interval
+# clearly narrower than the prior, which takes the default budget
 # (`cohesion calibrate --recovery --budget default`).
 
 # %%

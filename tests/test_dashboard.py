@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -82,20 +80,13 @@ def test_layout_puts_each_village_in_its_own_cluster():
 
 
 def test_a_week_renders_in_well_under_a_second_with_the_qayyarah_population():
-    """Step, network picture, charts, tables: CPU time of one week, as the page does it."""
-    m = dash.DashboardModel(scenario_name="qayyarah")
-    m.network_png(0, "attitude"), m.charts_png()  # first draw builds the figures
-    times = []
-    for _ in range(10):
-        t = time.process_time()
-        m.step()
-        m.network_png(0, "attitude")
-        m.charts_png()
-        dash.survey_html(m.runs, m.labels)
-        dash.chart_data_html(m.runs, m.labels)
-        times.append(time.process_time() - t)
-    print(f"CPU seconds per week, median of 10: {np.median(times):.3f}")
-    assert np.median(times) < 0.5
+    """Step, network picture, charts, tables: what the page does each week, in CPU seconds (wall
+    time depends on what else the machine runs)."""
+    t = dash.time_weeks("qayyarah", weeks=12)
+    print(f"per week, {t['households']} households: CPU median {t['cpu_median']:.3f} s, "
+          f"wall median {t['wall_median']:.3f} s")
+    assert t["households"] == 1300
+    assert t["cpu_median"] < 0.5
 
 
 def test_network_picture_marks_the_ties_activities_made():
