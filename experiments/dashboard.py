@@ -49,6 +49,7 @@ DYNAMICS = ("outreach", "join_rate", "w_stigma", "w_need", "readiness_threshold"
 # 0.5x-2x of their places per activity; tension and leadership shift every village's value
 # within the schema's [0, 1].
 PLACES_SCALE = (0.5, 2.0)
+DIALOGUE_MAX = 52  # latest start week offered for dialogue
 SHIFT = (-0.3, 0.3)
 
 
@@ -79,8 +80,20 @@ def default_scenario(names: list[str]) -> str:
 
 
 def adjusted(spec: Scenario, places_scale: float = 1.0, tension_shift: float = 0.0,
-             leadership_shift: float = 0.0) -> Scenario:
-    """The scenario with its places scaled and every village's tension and leadership shifted."""
+             leadership_shift: float = 0.0, dialogue_start: int = 0) -> Scenario:
+    """The scenario with its places scaled, every village's tension and leadership shifted, and
+    (``dialogue_start`` > 0) its dialogue entries moved to start that week, keeping their length
+    (the sweeps' ``start_week`` design change).
+
+    Raises ValueError when the scenario has no dialogue to move, or the result is not valid.
+    """
+    if dialogue_start:
+        if not any(e.activity == "dialogue" for e in spec.programme):
+            raise ValueError(f"dialogue_start: {spec.name} has no dialogue to move; its timing is unchanged")
+        from experiments.sweep import DesignFactor, apply_design
+
+        move = DesignFactor(change="start_week", activities=["dialogue"], bounds=(1, max(1, dialogue_start)))
+        spec = apply_design(spec, {"dialogue_start": move}, {"dialogue_start": dialogue_start})
     if places_scale == 1.0 and tension_shift == 0.0 and leadership_shift == 0.0:
         return spec
     raw = spec.model_dump(mode="json")
@@ -136,7 +149,7 @@ class DashboardModel(mesa.Model):
 
     def __init__(self, scenario_name: str = "qayyarah", compare_with: str = NONE, seed: str | int = DEFAULT_SEED,
                  places_scale: float = 1.0, tension_shift: float = 0.0, leadership_shift: float = 0.0,
-                 outreach: float | None = None, join_rate: float | None = None, w_stigma: float | None = None,
+                 dialogue_start: int = 0, outreach: float | None = None, join_rate: float | None = None, w_stigma: float | None = None,
                  w_need: float | None = None, readiness_threshold: float | None = None,
                  alpha_contact_pos: float | None = None, alpha_contact_neg: float | None = None,
                  tie_rate: float | None = None, outgroup_credibility: float | None = None,
@@ -162,12 +175,18 @@ class DashboardModel(mesa.Model):
         names = [scenario_name] + ([compare_with] if compare_with not in (NONE, "", None) else [])
         self.knobs = {"places_scale": places_scale, "tension_shift": tension_shift,
                       "leadership_shift": leadership_shift}
+        dialogue_start = int(round(float(dialogue_start)))
         self.labels: list[str] = []
         self.runs: list[CohesionModel] = []
         for name in names:
             if name not in files:
                 raise InputError(library_folder(), [f"no scenario '{name}'; allowed: {', '.join(files)}"])
-            spec = adjusted(load_scenario(files[name]), **self.knobs)
+            spec = load_scenario(files[name])
+            try:
+                spec = adjusted(spec, **self.knobs, dialogue_start=dialogue_start)
+            except ValueError as exc:
+                self.problems.append(f"{name}: {exc}")
+                spec = adjusted(spec, **self.knobs)
             self.runs.append(CohesionModel(spec, self.params, rng=self.seed))
             self.labels.append(name if name not in self.labels else f"{name} (2)")
         self.running = True
@@ -312,6 +331,8 @@ def _slider(label: str, default: float, low: float, high: float) -> Slider:
 
 
 KNOB_DOCS = {
+    "dialogue_start": ("week dialogue starts, length kept (0: as in the scenario)", 0, DIALOGUE_MAX,
+                       "programme design (the sweeps' start_week change)"),
     "places_scale": ("places per activity, times the scenario's", *PLACES_SCALE,
                      "scenario files: places assumed, range 0.5x-2x"),
     "tension_shift": ("added to every village's tension (kept in [0, 1])", *SHIFT, "context"),
@@ -321,7 +342,7 @@ KNOB_DOCS = {
 
 def parameter_table_html() -> str:
     """Name, range, default and meaning of every slider (from model/params.py)."""
-    rows = [(name, low, high, 1.0 if name == "places_scale" else 0.0, doc, src)
+    rows = [(name, low, high, 1.0 if name == "places_scale" else 0, doc, src)
             for name, (doc, low, high, src) in KNOB_DOCS.items()]
     base, _ = base_params()
     for f in fields(Params):
@@ -343,6 +364,7 @@ def model_params(folder: Path | None = None) -> dict:
         "compare_with": {"type": "Select", "value": NONE, "values": [NONE, *names],
                          "label": "side by side with (same seed)"},
         "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "seed"},
+        "dialogue_start": Slider("dialogue_start", value=0, min=0, max=DIALOGUE_MAX, step=1),
         "places_scale": _slider("places_scale", 1.0, *PLACES_SCALE),
         "tension_shift": _slider("tension_shift", 0.0, *SHIFT),
         "leadership_shift": _slider("leadership_shift", 0.0, *SHIFT),

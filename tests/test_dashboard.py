@@ -130,3 +130,17 @@ def test_with_a_posterior_installed_the_page_starts_from_its_medians_on_the_slid
     assert base.outreach == Params().outreach               # not calibrated: the default
     assert dash.model_params()["alpha_contact_pos"].value == pytest.approx(0.090)
     assert dash.DashboardModel().runs[0].params == base
+
+
+def test_dialogue_start_moves_the_dialogue_and_keeps_its_length():
+    base = [e for e in load_scenario(DEFAULT_SCENARIO).programme if e.activity == "dialogue"][0]
+    m = dash.DashboardModel(dialogue_start=10)
+    moved = [e for e in m.runs[0].spec.programme if e.activity == "dialogue"][0]
+    assert (moved.start_week, moved.end_week) == (10, 10 + base.end_week - base.start_week)
+    assert not m.problems
+
+
+def test_dialogue_start_on_a_programme_without_dialogue_is_reported_not_applied():
+    m = dash.DashboardModel(scenario_name="no_intervention", dialogue_start=10)
+    assert "no dialogue to move" in m.problems[0]
+    assert m.runs[0].spec.programme == []
