@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -39,10 +40,18 @@ from .report import (fit_table, marginals_figure, observed_vs_predicted_figure, 
 from .targets import load_targets
 
 RESULTS = Path(__file__).with_name("results")
+INSTALLED = Path(__file__).with_name("fit")  # the committed posterior's fit table, predictions and figures
+INSTALLED_FILES = ("fit.csv", "predictions.csv", "intervals.csv", "generations.csv", "summary.json", "marginals.png",
+                   "pairs.png", "observed_vs_predicted.png")
 
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
+    try:
+        out["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                    cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        out["git"] = "unknown"
     for pkg in ("cohesion-model", "pyabc", "mesa", "numpy", "pandas", "dask", "distributed"):
         try:
             out[pkg] = metadata.version(pkg)
@@ -137,12 +146,21 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     if install and not recovery:
-        shutil.copyfile(out / "posterior.csv", POSTERIOR_PATH)
-        console.print(f"installed the posterior as {POSTERIOR_PATH} (used by cohesion run by default)")
+        install_posterior(out)
+        console.print(f"installed the posterior as {POSTERIOR_PATH} (used by cohesion run by default), "
+                      f"its fit table and figures in {INSTALLED}/")
     console.print(f"wrote {out}: posterior.csv, intervals.csv, generations.csv, fit.csv, predictions.csv, "
                   f"marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
                   f"({total_sims} simulations in {abc_seconds:.0f} s, {summary['simulations_per_second']} sims/s)")
     return summary
+
+
+def install_posterior(out: Path) -> None:
+    """Make ``out``'s posterior the one ``cohesion run`` uses; keep its fit table and figures beside it."""
+    shutil.copyfile(out / "posterior.csv", POSTERIOR_PATH)
+    INSTALLED.mkdir(exist_ok=True)
+    for name in INSTALLED_FILES:
+        shutil.copyfile(out / name, INSTALLED / name)
 
 
 def show_fit(fit: pd.DataFrame, console: Console) -> None:

@@ -47,7 +47,7 @@ class Budget:
     population: int          # accepted particles per generation
     generations: int         # at most this many generations
     max_simulations: int     # at most this many simulations in all
-    max_minutes: float       # and at most this long (a generation under way is finished)
+    max_minutes: float       # and at most this long (no generation is started that would not end in time)
     min_acceptance: float    # stop when a generation accepts fewer than this share
     predictive: int          # posterior-predictive runs for the fit table
 
@@ -196,6 +196,7 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
         abc.sampler.stop()
         return abc.history
     # pyabc's ABCSMC.run, one generation at a time so that progress shows after each
+    session_start = time.perf_counter()
     t = abc.initialize_components_before_run(
         minimum_epsilon=0.0, max_nr_populations=remaining, min_acceptance_rate=budget.min_acceptance,
         max_total_nr_simulations=budget.max_simulations, max_walltime=timedelta(minutes=budget.max_minutes),
@@ -215,6 +216,11 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
                                          seconds=time.perf_counter() - start))
             if abc.check_terminate(t=t, acceptance_rate=ret["acceptance_rate"]):
                 break
+            # pyabc checks the wall time between generations only: do not start one that would
+            # not finish in time, judging by the one just done (the next one is usually slower)
+            elapsed = time.perf_counter() - session_start
+            if elapsed + 1.25 * (time.perf_counter() - start) > 60 * budget.max_minutes:
+                break
             t += 1
     finally:
         abc.history.done()
@@ -233,7 +239,7 @@ def posterior_table(history: pyabc.History) -> pd.DataFrame:
 
 def generations_table(history: pyabc.History) -> pd.DataFrame:
     pops = history.get_all_populations()
-    pops = pops[pops.t >= 0].copy()
+    pops = pops[pops.t >= -1].copy()  # t = -1: the prior sample pyabc draws to set the first epsilon
     pops["acceptance_rate"] = pops["particles"] / pops["samples"]
     pops["total_simulations"] = pops["samples"].cumsum()
     return pops[["t", "epsilon", "particles", "samples", "acceptance_rate", "total_simulations"]]
