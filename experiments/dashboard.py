@@ -149,8 +149,8 @@ class DashboardModel(mesa.Model):
 
     def __init__(self, scenario_name: str = "qayyarah", compare_with: str = NONE, seed: str | int = DEFAULT_SEED,
                  places_scale: float = 1.0, tension_shift: float = 0.0, leadership_shift: float = 0.0,
-                 dialogue_start: int = 0, outreach: float | None = None, join_rate: float | None = None, w_stigma: float | None = None,
-                 w_need: float | None = None, readiness_threshold: float | None = None,
+                 dialogue_start: int = 0, outreach: float | None = None, join_rate: float | None = None,
+                 w_stigma: float | None = None, w_need: float | None = None, readiness_threshold: float | None = None,
                  alpha_contact_pos: float | None = None, alpha_contact_neg: float | None = None,
                  tie_rate: float | None = None, outgroup_credibility: float | None = None,
                  shock_damping: float | None = None):
@@ -176,6 +176,8 @@ class DashboardModel(mesa.Model):
         self.knobs = {"places_scale": places_scale, "tension_shift": tension_shift,
                       "leadership_shift": leadership_shift}
         dialogue_start = int(round(float(dialogue_start)))
+        self.settings = {"seed": self.seed, "dialogue_start": dialogue_start or "as in the scenario", **self.knobs,
+                         **{k: getattr(self.params, k) for k in DYNAMICS}}
         self.labels: list[str] = []
         self.runs: list[CohesionModel] = []
         for name in names:
@@ -280,6 +282,8 @@ def Overview(model: DashboardModel):
         for problem in model.problems:
             solara.Warning(problem)
         html_block(current_values_html(model.runs, model.labels), "current-values-block")
+        with solara.Details("this run's settings"):
+            html_block(settings_html(model.settings), "settings")
         with solara.Details("what the sliders mean"):
             html_block(parameter_table_html(), "parameter-table")
 
@@ -338,6 +342,12 @@ KNOB_DOCS = {
     "tension_shift": ("added to every village's tension (kept in [0, 1])", *SHIFT, "context"),
     "leadership_shift": ("added to every village's leadership (kept in [0, 1])", *SHIFT, "context"),
 }
+
+
+def settings_html(settings: dict) -> str:
+    cell = lambda v: f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+    body = "".join(f"<tr><td>{k}</td><td>{cell(v)}</td></tr>" for k, v in settings.items())
+    return f"<table><tbody>{body}</tbody></table>"
 
 
 def parameter_table_html() -> str:

@@ -309,7 +309,8 @@ def current_values_html(models: list[CohesionModel], labels: list[str] | None = 
         fmt = (lambda v: f"{v:.1f}") if c == "wellbeing" else (
             (lambda v: f"{v:.2f}") if c == "cross_group_ties" else (lambda v: f"{100 * v:.1f}%"))
         body.append(f"<tr><td>{names[c]}</td>{''.join(f'<td>{fmt(v)}</td>' for v in vals)}</tr>")
-    return f"<table class='now' data-testid='current-values'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<table class='now' data-testid='current-values'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 # --- the survey -------------------------------------------------------------------------------

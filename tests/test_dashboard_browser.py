@@ -113,7 +113,8 @@ def _chart_data(page) -> dict[int, np.ndarray]:
     page.get_by_text("numbers behind the charts").click()
     rows = page.eval_on_selector_all(
         "table.chart-data tbody tr",
-        "rows => rows.map(r => [r.dataset.run, ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.innerText)])")
+        "rows => rows.map(r => [r.dataset.run, "
+        "...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.innerText)])")
     runs: dict[int, list] = {}
     for run, *values in rows:
         runs.setdefault(int(run), []).append([float(v) for v in values])
@@ -210,7 +211,8 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
                     re.compile(rf"^week\s*{week}\s*{week}$"))
             shown = _chart_data(page)
             # shading by well-being instead of attitude redraws both networks
-            square = "imgs => imgs.filter(i => i.naturalWidth > 300 && i.naturalWidth == i.naturalHeight).map(i => i.src)"
+            square = ("imgs => imgs.filter(i => i.naturalWidth > 300 && i.naturalWidth == i.naturalHeight)"
+                      ".map(i => i.src)")
             before = page.eval_on_selector_all("img", square)
             page.get_by_role("button", name="wellbeing").click()
             page.wait_for_function(f"() => Array.from(document.images).filter(i => i.naturalWidth > 300 && "
