@@ -273,8 +273,11 @@ def _run_processes(fn, tasks, workers: int) -> Iterator[tuple[int, dict[str, pd.
         for t in tasks:
             yield guarded(fn, t)
         return
-    # forkserver: workers do not inherit this process's threads (Dask's, rich's) as fork would
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    # forkserver: workers do not inherit this process's threads (Dask's, rich's) as fork would; the
+    # server imports the model once, so each worker starts as a fork of it, not from scratch
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["experiments.runner", fn.__module__])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
         futures = [pool.submit(guarded, fn, t) for t in tasks]
         for fut in as_completed(futures):
