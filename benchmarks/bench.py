@@ -315,7 +315,7 @@ def run_suite(repeats: int = 7, sizes=SCALING_SIZES, weeks: int = SCALING_WEEKS,
                  "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
     print(f"1. one {scenario.name} run, median of {repeats}", flush=True)
     res["qayyarah"] = median_runs(scenario, repeats)
-    if "reference" in parts:
+    if "reference" in parts and reference_repeats > 0:
         if reference_available():
             print(f"2. the same with the reference step, median of {reference_repeats}", flush=True)
             res["reference"] = median_runs(scenario, reference_repeats, step_mode="reference")

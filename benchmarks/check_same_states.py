@@ -5,7 +5,8 @@
 
 ``save`` runs the Qayyarah scenario with seed 7 and stores every state array, the network, the
 weekly time series and the survey; ``check`` runs it again and compares them (np.allclose,
-rtol 1e-12, and integer/bool arrays exactly). Exit status 1 if anything differs.
+rtol 1e-12, and integer/bool arrays exactly; float arrays that are close but not bit-identical
+are listed). Exit status 1 if anything differs.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def compare(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> list
         elif a.dtype.kind in "fc":
             if not np.allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True):
                 problems.append(f"{k}: max |diff| {np.nanmax(np.abs(a - b)):.3g}")
+            elif not np.array_equal(a, b, equal_nan=True):
+                print(f"close, not identical: {k} (max |diff| {np.nanmax(np.abs(a - b)):.3g})")
         elif not np.array_equal(a, b):
             problems.append(f"{k}: {int((a != b).sum())} entries differ")
     return problems
