@@ -94,6 +94,10 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
                       f"({100 * g.acceptance_rate:.0f}%), simulations so far {g.total_simulations}, "
                       f"{g.simulations / g.seconds:.1f} sims/s, {time.perf_counter() - start:.0f} s")
 
+    before = 0  # simulations of earlier sessions of a resumed run
+    if (out / "abc.db").is_file() and not restart:
+        import pyabc
+        before = int(pyabc.History(f"sqlite:///{out / 'abc.db'}").total_nr_simulations or 0)
     history = calibrate(scenario, targets, calibrated, budget, out, seed=seed, workers=workers, scheduler=scheduler,
                         restart=restart, config={"targets_file": str(targets_path), "recovery": recovery},
                         on_generation=progress)
@@ -138,7 +142,8 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
     summary = {
         "command": command, "versions": versions(), "budget": budget_name, "budget_limits": budget.__dict__,
         "generations": int(history.max_t) + 1, "simulations": total_sims, "abc_seconds": round(abc_seconds, 1),
-        "simulations_per_second": round(total_sims / abc_seconds, 2) if abc_seconds > 0 else None,
+        "session_simulations": total_sims - before,
+        "simulations_per_second": round((total_sims - before) / abc_seconds, 2) if abc_seconds > 0 else None,
         "predictive_runs": budget.predictive, "predictive_seconds": round(pp_seconds, 1),
         "final_epsilon": float(gens.epsilon.iloc[-1]), "targets_inside": int((fit.status == "inside").sum()),
         "targets_reported": int(fit.observed.notna().sum()),
@@ -151,7 +156,8 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
                       f"its fit table and figures in {INSTALLED}/")
     console.print(f"wrote {out}: posterior.csv, intervals.csv, generations.csv, fit.csv, predictions.csv, "
                   f"marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
-                  f"({total_sims} simulations in {abc_seconds:.0f} s, {summary['simulations_per_second']} sims/s)")
+                  f"({total_sims - before} simulations in {abc_seconds:.0f} s this session, {summary['simulations_per_second']} "
+                  f"sims/s; {total_sims} in all)")
     return summary
 
 

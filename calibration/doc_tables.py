@@ -62,9 +62,13 @@ def generations_block(folder: Path = INSTALLED) -> str:
         eps, rate = ("", "") if r.t < 0 else (f"{r.epsilon:.2f}", f"{100 * r.acceptance_rate:.0f}%")
         lines.append(f"| {label} | {eps} | {r.samples} | {rate} | {r.total_simulations} |")
     lines.append("")
-    lines.append(f"Command: `{s['command']}`; {s['simulations']} simulations in {s['abc_seconds']:.0f} s of ABC "
-                 f"({s['simulations_per_second']} simulations/s), then {s['predictive_runs']} posterior-predictive "
-                 f"runs in {s['predictive_seconds']:.0f} s.")
+    session = s.get("session_simulations", s["simulations"])
+    resumed = f" ({s['simulations'] - session} of them in earlier sessions of the same command, resumed)" \
+        if session != s["simulations"] else ""
+    lines.append(f"Command: `{s['command']}`; {s['simulations']} simulations in all{resumed}. Last session: "
+                 f"{session} simulations in {s['abc_seconds']:.0f} s of ABC ({s['simulations_per_second']} "
+                 f"simulations/s), then {s['predictive_runs']} posterior-predictive runs in "
+                 f"{s['predictive_seconds']:.0f} s.")
     return "\n".join(lines)
 
 

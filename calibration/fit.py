@@ -54,8 +54,8 @@ class Budget:
 
 BUDGETS = {
     "tiny": Budget(population=20, generations=2, max_simulations=200, max_minutes=1, min_acceptance=0.0, predictive=8),
-    "small": Budget(population=100, generations=6, max_simulations=1000, max_minutes=1.5, min_acceptance=0.05,
-                    predictive=30),
+    "small": Budget(population=60, generations=6, max_simulations=1000, max_minutes=1.5, min_acceptance=0.05,
+                    predictive=20),
     "default": Budget(population=300, generations=12, max_simulations=10000, max_minutes=24, min_acceptance=0.03,
                       predictive=200),
     "large": Budget(population=1000, generations=20, max_simulations=60000, max_minutes=240, min_acceptance=0.02,
