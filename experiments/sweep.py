@@ -174,7 +174,8 @@ def load_sweep(path: str | Path) -> Sweep:
     candidates = [path.parent / spec.scenario, Path(spec.scenario)]
     scen_path = next((c for c in candidates if c.is_file()), None)
     if scen_path is None:
-        raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {', '.join(map(str, candidates))})"])
+        tried = ", ".join(map(str, candidates))
+        raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {tried})"])
     scenario = load_scenario(scen_path)
     problems = []
     known = measures.names(scenario.village_names())
