@@ -178,3 +178,20 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_two_workers_started_as_separate_pr
     pd.testing.assert_frame_equal(on_dask.runs, local.runs)
     for f in ("indices.csv", "runs.csv", "indices_bars.png", "indices_heatmap.png"):
         assert (tmp_path / "dask" / f).is_file()
+
+
+def test_cli_sweep_writes_indices_runs_and_figures(tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(sweep_file(tmp_path)), "--method", "morris", "--n", "2",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices.factor) == {"alpha_contact_pos", "readiness_threshold", "recreation_places"}
+    assert set(indices.outcome) == {"acceptance", "wellbeing"}
+    assert len(pd.read_csv(out / "runs.csv")) == 2 * 4
+    assert (out / "indices_bars.png").is_file() and (out / "indices_heatmap.png").is_file()
+
+
+def test_a_sweep_file_naming_a_missing_scenario_says_where_it_looked(tmp_path):
+    with pytest.raises(InputError, match="scenario: file 'nowhere.yaml' not found"):
+        load_sweep(sweep_file(tmp_path, scenario="nowhere.yaml"))
