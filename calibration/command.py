@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -31,12 +31,25 @@ from rich.table import Table
 
 from scenarios import load_scenario
 
-from .fit import (BUDGETS, Generation, calibrate, credible_intervals, generations_table, load_parameter_choice,
-                  posterior_table)
+from .fit import (
+    BUDGETS,
+    Generation,
+    calibrate,
+    credible_intervals,
+    generations_table,
+    load_parameter_choice,
+    posterior_table,
+)
 from .posterior import POSTERIOR_PATH
 from .recovery import TRUTH, synthetic_targets
-from .report import (fit_table, marginals_figure, observed_vs_predicted_figure, pairs_figure, predictions_table,
-                     predictive_survey)
+from .report import (
+    fit_table,
+    marginals_figure,
+    observed_vs_predicted_figure,
+    pairs_figure,
+    predictions_table,
+    predictive_survey,
+)
 from .targets import load_targets
 
 RESULTS = Path(__file__).with_name("results")
@@ -48,7 +61,7 @@ INSTALLED_FILES = ("fit.csv", "predictions.csv", "intervals.csv", "generations.c
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     try:
-        out["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        out["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
                                     cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         out["git"] = "unknown"
@@ -120,7 +133,7 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
         "what": f"ABC-SMC posterior (pyabc), generation {int(history.max_t)} of {name}: "
                 f"{len(post)} particles with normalised weights; uncalibrated parameters at model/params.py defaults",
         "command": command,
-        "made": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": json.dumps(versions()),
         "targets": str(targets_path) + (" (synthetic, recovery)" if recovery else ""),
         "scenario": str(scenario_path),

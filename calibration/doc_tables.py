@@ -92,14 +92,14 @@ BLOCKS = {"fit": fit_block, "intervals": intervals_block, "generations": generat
 
 
 def current_block(text: str, tag: str) -> str | None:
-    m = re.search(rf"<!-- {tag}:start -->\n(.*?)\n<!-- {tag}:end -->", text, flags=re.S)
+    m = re.search(rf"<!-- {tag}:start -->\n(.*?)\n<!-- {tag}:end -->", text, flags=re.DOTALL)
     return m.group(1) if m else None
 
 
 def render(text: str) -> str:
     for tag, make in BLOCKS.items():
         text = re.sub(rf"(<!-- {tag}:start -->\n).*?(<!-- {tag}:end -->)",
-                      lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text, flags=re.S)
+                      lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text, flags=re.DOTALL)
     return text
 
 

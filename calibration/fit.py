@@ -171,8 +171,8 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     if resume:
         before = json.loads(config_path.read_text())
         if before.get("fingerprint") != fingerprint(config):
-            raise InputError(config_path, ["this results folder holds a calibration of other targets, scenario, "
-                                           "parameters or seed; use another --name, or --restart to start over"])
+            raise InputError(config_path, [("this results folder holds a calibration of other targets, scenario, "
+                                            "parameters or seed; use another --name, or --restart to start over")])
     elif db.is_file():
         db.unlink()
     config_path.write_text(json.dumps({"fingerprint": fingerprint(config), **config}, indent=1, default=str))

@@ -15,7 +15,7 @@ from experiments.runner import Task
 from model.params import Params
 from scenarios.schema import Scenario
 
-from .simulate import survey_at_endline, statistics
+from .simulate import statistics, survey_at_endline
 from .targets import TargetsFile
 
 # Known values, away from the defaults and inside the declared ranges (model/params.py).

@@ -14,17 +14,17 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from calibration.posterior import draw_params  # noqa: E402
-from experiments.runner import Task, run_batch  # noqa: E402
-from model.params import ranges  # noqa: E402
-from scenarios.schema import Scenario  # noqa: E402
+from calibration.posterior import draw_params
+from experiments.runner import Task, run_batch
+from model.params import ranges
+from scenarios.schema import Scenario
 
-from .fit import weighted_quantile  # noqa: E402
-from .targets import TargetsFile  # noqa: E402
+from .fit import weighted_quantile
+from .targets import TargetsFile
 
 KEY_COLUMNS = ["wave", "item", "group", "village"]
 

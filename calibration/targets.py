@@ -45,7 +45,7 @@ class Target(Strict):
                                    description="sd of one respondent's score (mean items), as a share of the scale")
 
     @model_validator(mode="after")
-    def _check(self) -> "Target":
+    def _check(self) -> Target:
         problems = []
         if self.item not in ITEMS:
             problems.append(f"item: unknown item '{self.item}'; allowed: {', '.join(ITEMS)}")
@@ -88,7 +88,7 @@ class TargetsFile(Strict):
     targets: list[Target] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "TargetsFile":
+    def _unique(self) -> TargetsFile:
         seen: dict[str, int] = {}
         for i, t in enumerate(self.targets):
             if t.key in seen:

@@ -148,7 +148,7 @@ def test_a_stopped_calibration_resumes_without_losing_finished_generations(tmp_p
     two = Budget(**{**one.__dict__, "generations": 2})
     h2 = calibrate(spec, targets, calibrated, two, tmp_path, seed=3, workers=1)
     assert h2.max_t == 1
-    again, w = h2.get_distribution(m=0, t=0)
+    again, _ = h2.get_distribution(m=0, t=0)
     pd.testing.assert_frame_equal(first[calibrated], again.reset_index(drop=True)[calibrated], check_names=False)
     assert h2.total_nr_simulations > sims_first
     # another calibration is refused in the same folder rather than mixed into it
@@ -192,7 +192,7 @@ def test_scenario_for_calibration_is_the_library_one():
 # --- the whole command --------------------------------------------------------------------------
 
 def test_calibrate_command_writes_posterior_fit_table_predictions_and_figures(tmp_path, monkeypatch):
-    import calibration.command as command
+    from calibration import command
 
     raw = small_raw(scale=6)
     scenario = tmp_path / "small.yaml"
