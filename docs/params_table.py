@@ -24,8 +24,8 @@ DOC = ROOT / "docs" / "model.md"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from model.activities import CHANNELS, catalogue  # noqa: E402
-from model.params import table  # noqa: E402
+from model.activities import CHANNELS, catalogue
+from model.params import table
 
 
 def _num(x: float) -> str:
@@ -48,8 +48,8 @@ def params_block() -> str:
 
 def activities_block() -> str:
     """The activity catalogue, one row per activity."""
-    lines = ["| activity | programme | level | mixes | eligible | sessions/wk | places | cycle (wk) "
-             "| cost/session | channels |",
+    lines = [("| activity | programme | level | mixes | eligible | sessions/wk | places | cycle (wk) "
+              "| cost/session | channels |"),
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, a in catalogue().items():
         mixes = "groups" if a.mixes_groups else "—"
@@ -79,7 +79,7 @@ BLOCKS = {"params": params_block, "activities": activities_block}
 
 
 def _pattern(tag: str) -> re.Pattern:
-    return re.compile(rf"(<!-- {tag}:start -->\n)(.*?)(\n?<!-- {tag}:end -->)", re.S)
+    return re.compile(rf"(<!-- {tag}:start -->\n)(.*?)(\n?<!-- {tag}:end -->)", re.DOTALL)
 
 
 def current_block(text: str, tag: str) -> str | None:
@@ -94,7 +94,8 @@ def render(text: str) -> str:
         pat = _pattern(tag)
         if not pat.search(text):
             raise ValueError(f"docs/model.md: markers <!-- {tag}:start --> / <!-- {tag}:end --> not found")
-        text = pat.sub(lambda m, body=make(): m.group(1) + body + "\n" + m.group(3).lstrip("\n"), text, count=1)
+        body = make()
+        text = pat.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(3).lstrip("\n"), text, count=1)
     return text
 
 

@@ -32,17 +32,17 @@ def text() -> str:
 
 
 def _without_generated_blocks(text: str) -> str:
-    return re.sub(r"<!-- (\w+):start -->.*?<!-- \1:end -->", "", text, flags=re.S)
+    return re.sub(r"<!-- (\w+):start -->.*?<!-- \1:end -->", "", text, flags=re.DOTALL)
 
 
 def _sections(text: str) -> dict[str, str]:
     """Numbered heading -> its text up to the next heading of any level."""
-    parts = re.split(r"^#{2,3} (\d+(?:\.\d+)?) .*$", text, flags=re.M)
+    parts = re.split(r"^#{2,3} (\d+(?:\.\d+)?) .*$", text, flags=re.MULTILINE)
     return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
 
 
 def test_the_doc_follows_the_odd_order(text):
-    headings = re.findall(r"^## (\d+) (.+)$", text, flags=re.M)
+    headings = re.findall(r"^## (\d+) (.+)$", text, flags=re.MULTILINE)
     assert headings == [(str(k), title) for k, title in enumerate(ODD_SECTIONS, start=1)]
 
 
@@ -87,7 +87,7 @@ def test_sections_cited_by_the_code_exist(text):
 
 
 def test_the_scenario_example_in_the_doc_loads(text, tmp_path):
-    example = re.search(r"```yaml\n(.*?)```", text, flags=re.S)
+    example = re.search(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
     assert example, "docs/model.md has no scenario example"
     path = tmp_path / "example.yaml"
     path.write_text(example.group(1), encoding="utf-8")
