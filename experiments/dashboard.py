@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import escape
 import shutil
 import subprocess
 import sys
@@ -270,15 +271,18 @@ def html_block(html: str, testid: str):
 def Overview(model: DashboardModel):
     """What runs, the week, this week's values."""
     update_counter.get()
-    runs = " | ".join(f"**{label}**: {run.spec.description or run.spec.name}"
+    runs = " | ".join(f"<b>{escape(label)}</b>: {escape(run.spec.description or run.spec.name)}"
                       for label, run in zip(model.labels, model.runs))
     horizon = max(run.spec.horizon_weeks for run in model.runs)
     survey = model.runs[0].spec.survey
     with solara.Column(gap="4px", style=PANEL):
-        solara.Markdown(f"Week **{model.week}** of {horizon}, seed {model.seed}. {runs}")
-        solara.Markdown(f"Survey weeks: baseline {survey.baseline_week}, endline {survey.endline_week}. "
-                        f"Parameters: {model.params_source}, with the sliders' values. "
-                        "Changes in the sidebar apply on **Reset**.")
+        # plain HTML, not solara.Markdown: Markdown loads mermaid and KaTeX from the CDN on every
+        # render, which stalls the server where the CDN cannot be reached
+        solara.HTML(tag="p", unsafe_innerHTML=f"Week <b>{model.week}</b> of {horizon}, seed {model.seed}. {runs}")
+        solara.HTML(tag="p", unsafe_innerHTML=(
+            f"Survey weeks: baseline {survey.baseline_week}, endline {survey.endline_week}. "
+            f"Parameters: {escape(model.params_source)}, with the sliders' values. "
+            "Changes in the sidebar apply on <b>Reset</b>."))
         for problem in model.problems:
             solara.Warning(problem)
         html_block(current_values_html(model.runs, model.labels), "current-values-block")
