@@ -135,8 +135,8 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
         browser = _launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.set_default_timeout(60_000)
-            expect.set_options(timeout=60_000)  # a loaded machine serves the first page slowly
+            page.set_default_timeout(150_000)
+            expect.set_options(timeout=150_000)  # a loaded machine serves the first page slowly
             base, _ = dash.base_params()  # what the page's next Reset starts from
             page.goto(server)
             expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
@@ -201,8 +201,8 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
         browser = _launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.set_default_timeout(60_000)
-            expect.set_options(timeout=60_000)  # a loaded machine serves the first page slowly
+            page.set_default_timeout(150_000)
+            expect.set_options(timeout=150_000)  # a loaded machine serves the first page slowly
             base, _ = dash.base_params()  # what the page's next Reset starts from
             page.goto(server)
             expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
