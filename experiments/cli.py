@@ -53,6 +53,15 @@ def print_table(wide, title: str) -> None:
     console.print(t)
 
 
+WORKERS_HELP = "run on a Dask LocalCluster of N worker processes (default: local processes, all cores)"
+SCHEDULER_HELP = "run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
+RESUME_HELP = "continue the batch already in --out: finished runs are kept, the rest are run"
+
+
+def engine_of(workers: Optional[int], scheduler: Optional[str]) -> str:
+    return "dask" if scheduler or workers else "processes"
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")] = Path("scenarios/qayyarah.yaml"),
@@ -60,7 +69,9 @@ def run(
     seed: Annotated[int, typer.Option(help="root seed; replicate k uses its k-th spawned seed")] = 7,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default results/<scenario>)")] = None,
     params: Annotated[str, typer.Option(help="'posterior' (calibrated, the default), 'defaults', or a CSV")] = "posterior",
-    workers: Annotated[Optional[int], typer.Option(min=1, help="worker processes (default: all cores)")] = None,
+    resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
 ) -> None:
     """Run a scenario's replicates; print and write the survey, time series and figure."""
     from calibration.posterior import resolve_params
@@ -79,7 +90,12 @@ def run(
              for k in range(replicates)]
     console.print(f"[bold]{spec.name}[/]: {spec.n_households()} households, {len(spec.programme)} programme "
                   f"entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, params: {param_source}")
-    res = run_batch(tasks, workers=workers, label=spec.name)
+    try:
+        # runs stream to out/runs as they finish, so an interrupted batch can be resumed
+        res = run_batch(tasks, workers=workers, label=spec.name, out=out / "runs", resume=resume,
+                        engine=engine_of(workers, scheduler), scheduler=scheduler)
+    except InputError as exc:
+        fail(exc)
 
     res["timeseries"].drop(columns=["run"]).to_parquet(out / "timeseries.parquet", index=False)
     survey = res["survey"][["scenario", "replicate", "wave", "item", "group", "village", "value", "n"]]
@@ -105,15 +121,6 @@ def run(
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     console.print(f"wrote {out}/timeseries.parquet, survey.csv, summary.json, figure.png")
-
-
-WORKERS_HELP = "run on a Dask LocalCluster of N worker processes (default: local processes, all cores)"
-SCHEDULER_HELP = "run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
-RESUME_HELP = "continue the batch already in --out: finished runs are kept, the rest are run"
-
-
-def engine_of(workers: Optional[int], scheduler: Optional[str]) -> str:
-    return "dask" if scheduler or workers else "processes"
 
 
 @app.command()

@@ -173,15 +173,18 @@ class RunStore:
                                            "it, then --resume"]) from None
         manifest = self.folder / "batch.json"
         existing = sorted(self.parts.glob("part-*")) if self.parts.is_dir() else []
-        if existing and not resume:
-            raise InputError(self.folder, [f"already holds {len(existing)} part(s) of finished runs; pass --resume "
-                                           "to continue that batch, or choose another output folder"])
-        if existing and manifest.is_file():
-            old = json.loads(manifest.read_text())
-            if old.get("batch") != batch_id:
+        old = json.loads(manifest.read_text()) if existing and manifest.is_file() else {}
+        if existing and old.get("batch") != batch_id:
+            if resume:
                 raise InputError(self.folder, [f"holds a different batch ({old.get('label')}, {old.get('tasks')} "
                                                "runs, other settings or scenarios); --resume needs the same "
                                                "command, or choose another output folder"])
+            # a new, different batch in this folder replaces the old one, as its final tables will
+            Console(stderr=True).print(f"{self.folder}: replacing {len(existing)} part(s) of an earlier, "
+                                       "different batch")
+            shutil.rmtree(self.parts)
+        # the same batch again: its finished runs are kept (a run is a pure function of its task),
+        # with or without --resume
         self.parts.mkdir(parents=True, exist_ok=True)
         for tmp in self.parts.glob(".tmp-*"):      # a part interrupted while being written
             shutil.rmtree(tmp, ignore_errors=True)

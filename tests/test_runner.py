@@ -89,11 +89,19 @@ def test_resume_after_a_killed_batch_gives_the_full_table_without_duplicates(tmp
 
 
 def test_an_output_folder_is_not_mixed_with_another_batch(tmp_path):
-    run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
-    with pytest.raises(InputError, match="--resume"):
-        run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
+    first = run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
+    parts = sorted((tmp_path / "parts").glob("part-*"))
+    # the same batch again reuses its finished runs: no new part is written
+    again = run_batch(tiny_tasks(3), slow_square, workers=1, progress=False, out=tmp_path)
+    assert sorted((tmp_path / "parts").glob("part-*")) == parts
+    pd.testing.assert_frame_equal(again["values"], first["values"])
+    # a different batch cannot resume this one ...
     with pytest.raises(InputError, match="different batch"):
         run_batch(tiny_tasks(4), slow_square, workers=1, progress=False, out=tmp_path, resume=True)
+    # ... but without --resume it replaces it, never mixing runs of the two
+    other = run_batch(tiny_tasks(4), slow_square, workers=1, progress=False, out=tmp_path)
+    assert sorted(other["values"].run.unique()) == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "values.parquet"), other["values"])
 
 
 def test_an_unreachable_scheduler_is_a_clear_input_error():
