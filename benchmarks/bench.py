@@ -201,7 +201,35 @@ def throughput(scenario, runs: int, workers_list=(1, 2)) -> dict:
         one, two = out["workers_1"], out["workers_2"]
         out["speedup_2_over_1"] = two["runs_per_second"] / one["runs_per_second"]
         out["steady_speedup_2_over_1"] = two["steady_runs_per_second"] / one["steady_runs_per_second"]
+        out["machine_ceiling"] = machine_ceiling(runs)
     return out
+
+
+def serial_runs(runs: int) -> None:
+    """Qayyarah runs one after another in this process, no runner; prints the seconds they took."""
+    from experiments.runner import Task, simulate
+    from model import Params
+
+    scenario = base_scenario()
+    t0 = time.perf_counter()
+    for k in range(runs):
+        simulate(Task(index=k, scenario=scenario, params=Params(), root_seed=SEED, seed_key=k, replicate=k))
+    print(time.perf_counter() - t0)
+
+
+def machine_ceiling(runs: int) -> dict:
+    """What two cores give this workload without any runner: the same runs in two independent
+    processes started together, against one process alone. The runner cannot beat this ratio;
+    on a machine whose two vCPUs do not deliver two cores' work it is well under 2."""
+    code = f"from benchmarks.bench import serial_runs; serial_runs({runs})"
+
+    def together(n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        return max(float(p.communicate()[0].strip().splitlines()[-1]) for p in procs)
+
+    alone, two = together(1), together(2)
+    return {"one_process_seconds": alone, "two_processes_seconds": two, "speedup": 2 * alone / two}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -257,6 +285,10 @@ def targets(res: dict) -> dict[str, dict]:
         out["runner: 2 workers / 1 worker, steady state"] = {"measured": s, "target": ">= 1.8", "met": s >= 1.8}
         s = res["throughput"]["speedup_2_over_1"]
         out["runner: 2 workers / 1 worker, whole batch"] = {"measured": s, "target": ">= 1.8", "met": s >= 1.8}
+        if "machine_ceiling" in res["throughput"]:
+            c = res["throughput"]["machine_ceiling"]["speedup"]
+            out["machine: 2 independent processes / 1, no runner (the ceiling)"] = {
+                "measured": c, "target": "(not a target)", "met": c >= 1.8}
     return out
 
 
@@ -299,6 +331,11 @@ def markdown(res: dict) -> str:
                 r = t[f"workers_{w}"]
                 lines.append(f"| {w} | {r['seconds']:.2f} s | {r['runs_per_second']:.2f} | {r['seconds_double_batch']:.2f} s "
                              f"| {r['steady_runs_per_second']:.2f} |")
+        if "machine_ceiling" in t:
+            c = t["machine_ceiling"]
+            lines.append(f"\nThe machine's own ceiling, no runner: {t['runs']} runs in one process took "
+                         f"{c['one_process_seconds']:.2f} s; the same in each of two processes started together "
+                         f"{c['two_processes_seconds']:.2f} s: two processes deliver {c['speedup']:.2f}x one.")
     lines += ["", "**Targets**", "", "| target | measured | bound | met |", "|---|---:|---:|---|"]
     for name, t in res["targets"].items():
         lines.append(f"| {name} | {t['measured']:.3g} | {t['target']} | {'yes' if t['met'] else 'NO'} |")
