@@ -94,6 +94,7 @@ class CohesionModel(mesa.Model):
         self.cost = 0.0
         self._series: list[np.ndarray] = []
         self.snapshots: dict[str, Snapshot] = {}
+        self._endline_frame: np.ndarray | None = None
         self.datacollector = mesa.DataCollector(model_reporters={
             "week": "week",
             "acceptance": lambda m: m.summary["acceptance"],
@@ -137,6 +138,8 @@ class CohesionModel(mesa.Model):
             self.snapshots["baseline"] = Snapshot.take(self.week, s, self.network, self.params)
         if self.week == survey.endline_week:
             self.snapshots["endline"] = Snapshot.take(self.week, s, self.network, self.params)
+            # the survey's frame is who had taken part by the endline, not who joins later
+            self._endline_frame = self.survey_frame()
         accept = s.min_other_attitude() >= self.params.acceptance_threshold
         participating = s.participating
         cross = self.network.cross_group_ties()
@@ -187,6 +190,9 @@ class CohesionModel(mesa.Model):
         return df
 
     def survey_frame(self) -> np.ndarray:
+        """Who the survey samples: frozen at the endline week once it has passed."""
+        if self._endline_frame is not None:
+            return self._endline_frame.copy()
         if self.spec.survey.frame == "households":
             return np.ones(self.state.n, dtype=bool)
         if self.state.ever.any():

@@ -107,3 +107,19 @@ def test_network_is_homophilous_as_the_scenario_says():
     assert abs(net.degree.mean() - spec["mean_degree"]) < 0.5
     g = m.graph
     assert g.number_of_nodes() == s.n and g.number_of_edges() == net.n_ties
+
+
+def test_survey_frame_is_who_had_taken_part_by_the_endline():
+    raw = small_raw()
+    raw["programme"] = [{"activity": "recreation", "start_week": 5, "end_week": 20, "places": 8,
+                         "handover_share": 1.0}]
+    raw["horizon_weeks"] = 40
+    raw["survey"] = {"baseline_week": 0, "endline_week": 20, "sample_size": 60}
+    m = CohesionModel(build(raw), rng=6)
+    m.run(weeks=20)
+    by_endline = m.state.ever.copy()
+    at_endline = m.survey_results()
+    m.run()
+    assert m.state.ever.sum() > by_endline.sum()      # the handed-over activity kept recruiting
+    np.testing.assert_array_equal(m.survey_frame(), by_endline)
+    pd.testing.assert_frame_equal(m.survey_results(), at_endline)
