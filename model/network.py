@@ -47,8 +47,15 @@ def generate_ties(group: np.ndarray, village: np.ndarray, spec: NetworkSpec,
     pick = np.floor(rng.random(src.shape[0]) * size).astype(np.int64)
     dst = order[starts[tb] + pick]
     lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keys = np.unique(lo[lo != hi] * n + hi[lo != hi])
+    keys = sorted_unique(lo[lo != hi] * n + hi[lo != hi])
     return (keys // n).astype(np.int64), (keys % n).astype(np.int64)
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)`` by sorting: numpy 2's hash-based unique is several times slower on
+    millions of integer keys (2.75 s against 0.4 s for the 4.2 million ties of 10^6 households)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -80,7 +87,8 @@ class SocialNetwork:
         self.same = _symmetric(src[same], dst[same], self.n)
         self.cross = _symmetric(src[~same], dst[~same], self.n)
         self.base = (self.same + self.cross).tocsr()
-        self.base_rows = np.repeat(np.arange(self.n), np.diff(self.base.indptr))
+        self._base_row_lengths = np.diff(self.base.indptr)
+        self.base_rows = np.repeat(np.arange(self.n), self._base_row_lengths)
         self._base_keys = np.sort(src * self.n + dst)
         self.new_src = np.zeros(0, dtype=np.int64)
         self.new_dst = np.zeros(0, dtype=np.int64)
@@ -134,7 +142,7 @@ class SocialNetwork:
     def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
         """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""
         gap = x[self.base.indices]                       # x_j, tie by tie (CSR order: rows sorted)
-        gap -= x[self.base_rows]                          # - x_i
+        gap -= np.repeat(x, self._base_row_lengths)       # - x_i (rows in order: a repeat, not a gather)
         np.maximum(gap, 0.0, out=gap)                    # in place: these arrays have a length of 2 x ties
         total = np.bincount(self.base_rows, weights=gap, minlength=self.n)
         if self.new_src.size:
