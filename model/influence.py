@@ -3,7 +3,7 @@
 For household i and another group h, m_ih is the weighted mean attitude towards h of i's
 neighbours who are not themselves members of h; out-group neighbours count with weight
 ``outgroup_credibility`` (in-group neighbours 1). Attitudes drift towards m and are held back
-by an anchor, the household's own position (its initial attitude, moved only by its own
+by an anchor, the household's own position (its attitude as drawn, before settling; moved only by its own
 contact, dialogue and shocks):
 
     dA_ih = influence_rate * ((1 - s_i) * (m_ih - A_ih) + s_i * (anchor_ih - A_ih))

@@ -1,7 +1,9 @@
 """The parameters of the weekly dynamics, declared once.
 
 Every parameter has a default, a plausible range and a source. The sensitivity sweeps and the
-calibration read the ranges from here (``ranges()``); nothing else hard-codes a rate. Rates are
+calibration read the ranges from here (``ranges()``). A few structural constants live with their
+mechanism and are not swept (the joining sigmoid's steepness, the initial lift and spreads in
+population.py, the stress weights, the shock kinds' weights): docs/model.md lists them. Rates are
 per week. "assumption" means the programme documents give no figure: the range is what the
 sensitivity analysis varies. See docs/model.md, section 7 (submodels), for the equations.
 """

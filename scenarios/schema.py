@@ -133,7 +133,7 @@ class ProgrammeEntry(Strict):
 class Event(Strict):
     type: Literal["discriminatory_act", "returns_wave", "security_incident"]
     villages: list[str] | Literal["all"] = "all"
-    week: int = Field(ge=0)
+    week: int = Field(ge=1, description="the week it happens; week 0 is the initial state, the first step is week 1")
     magnitude: float = Field(default=0.2, ge=0, le=1)
 
 

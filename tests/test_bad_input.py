@@ -33,6 +33,8 @@ def broken(kind):
         raw["programme"][0].update(start_week=30, end_week=10)
     elif kind == "sample larger than participants":
         raw["survey"]["sample_size"] = 5000
+    elif kind == "event before the first week":
+        raw["events"] = [{"type": "returns_wave", "week": 0}]
     elif kind == "typo in a key":
         raw["programme"][0]["end_wek"] = raw["programme"][0].pop("end_week")
     return raw
@@ -45,6 +47,7 @@ CASES = {
     "share outside [0, 1]": ("population.villages.Jmisah.tension", "less than or equal to 1"),
     "end before start": ("programme[0]", "end_week 10 is before start_week 30"),
     "sample larger than participants": ("survey.sample_size 5000", "at most 1300"),
+    "event before the first week": ("events[0].week", "greater than or equal to 1"),
     "typo in a key": ("programme[0]", "unknown key 'end_wek' (did you mean 'end_week'?)"),
 }
 
