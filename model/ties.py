@@ -2,8 +2,8 @@
 
 Each week, each participant of a mixed entry k forms a tie with probability
 ``tie_rate * ties_k`` (the entry's ties strength) with a member drawn uniformly from its
-pool (possibly itself, which makes no tie, so the realised rate is a little lower); the tie is kept if the two belong to different groups and are not tied yet. Ties outlast
-the activity.
+pool (possibly itself, which makes no tie, so the realised rate is a little lower); the tie
+is kept if the two belong to different groups and are not tied yet. Ties outlast the activity.
 """
 
 from __future__ import annotations
