@@ -82,16 +82,26 @@ class State:
         return stress(self.need, self.barriers)
 
     def mean_other_attitude(self) -> np.ndarray:
-        # column by column (the same sums, in the same order, as .sum(axis=1), several times faster)
-        return functools.reduce(np.add, (self.attitude * self.other_mask).T) / (len(GROUPS) - 1)
+        return mean_over_others(self.attitude, self.other_mask)
 
     def min_other_attitude(self) -> np.ndarray:
-        # column by column: numpy's reductions along a short row axis are several times slower
-        return functools.reduce(np.minimum, np.where(self.other_mask, self.attitude, np.inf).T)
+        return min_over_others(self.attitude, self.other_mask)
 
     def copy(self) -> "State":
         return State(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
                         for k, v in self.__dict__.items() if k != "other_mask"})
+
+
+def mean_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Mean attitude towards the other groups (N x 3 in, N out)."""
+    # column by column (the same sums, in the same order, as .sum(axis=1), several times faster)
+    return functools.reduce(np.add, (attitude * other).T) / (len(GROUPS) - 1)
+
+
+def min_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Attitude towards the least-liked other group (N x 3 in, N out)."""
+    # column by column: numpy's reductions along a short row axis are several times slower
+    return functools.reduce(np.minimum, np.where(other, attitude, np.inf).T)
 
 
 def row_any(mask: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 from .activities import GROUPS
 from .network import SocialNetwork
 from .params import Params
-from .state import WEMWBS_MAX, State
+from .state import WEMWBS_MAX, State, mean_over_others, min_over_others
 
 BOTH_WAVES = ("acceptance", "openness", "wellbeing_mean", "wellbeing_good", "frequent_positive_interactions")
 ENDLINE_ONLY = ("improved_interactions", "improved_perceptions", "positive_view_shift",
@@ -58,10 +58,10 @@ class Snapshot:
                    state.contact_pos.copy(), state.contact_neg.copy())
 
     def mean_other(self, other: np.ndarray) -> np.ndarray:
-        return (self.attitude * other).sum(axis=1) / (len(GROUPS) - 1)
+        return mean_over_others(self.attitude, other)
 
     def min_other(self, other: np.ndarray) -> np.ndarray:
-        return np.where(other, self.attitude, np.inf).min(axis=1)
+        return min_over_others(self.attitude, other)
 
 
 def positive_ties(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
