@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.schema import Scenario
 
-from .activities import CHANNELS, GROUPS, ROLES, Activity, catalogue
+from .activities import CHANNELS, GROUPS, Activity, catalogue
 from .state import State, row_any
 
 
@@ -102,5 +102,3 @@ class Programme:
     def weekly_cost(self, week: int) -> float:
         return sum(e.weekly_cost(week) for e in self.entries)
 
-
-ROLE_NAMES = ROLES

@@ -17,7 +17,6 @@ from model.activities import GROUPS, catalogue
 from model.errors import InputError, from_validation_error, read_yaml
 from model.strict import Strict
 
-Share = float  # validated in [0, 1] by Field(ge=0, le=1) where used
 EVENT_TYPES = ("discriminatory_act", "returns_wave", "security_incident")
 
 
