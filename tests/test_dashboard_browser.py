@@ -96,6 +96,18 @@ def _launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def _open(browser, server: str):
+    """A page on the dashboard, loaded (a loaded machine serves the first page slowly)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1300})
+    page.set_default_timeout(150_000)
+    expect.set_options(timeout=150_000)
+    page.goto(server)
+    expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
+    return page
+
+
 def _select(page, label: str, option: str) -> None:
     """Choose ``option`` in the sidebar's selector labelled ``label``."""
     from playwright.sync_api import expect
@@ -134,12 +146,8 @@ def test_dashboard_in_a_browser_matches_a_direct_run(server):
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.set_default_timeout(150_000)
-            expect.set_options(timeout=150_000)  # a loaded machine serves the first page slowly
+            page = _open(browser, server)
             base, _ = dash.base_params()  # what the page's next Reset starts from
-            page.goto(server)
-            expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
 
             # pick the scenario in the sidebar and apply it
             _select(page, "scenario", SCENARIO)
@@ -200,12 +208,8 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1300})
-            page.set_default_timeout(150_000)
-            expect.set_options(timeout=150_000)  # a loaded machine serves the first page slowly
+            page = _open(browser, server)
             base, _ = dash.base_params()  # what the page's next Reset starts from
-            page.goto(server)
-            expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
             _select(page, "side by side", "no_intervention")
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_test_id("current-values-block").locator("thead")).to_contain_text("no_intervention")
