@@ -9,8 +9,6 @@ so the array step and the per-household reference step see the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 STREAMS = ("population", "network", "dynamics", "survey")
@@ -21,19 +19,33 @@ def streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator
     return {name: np.random.default_rng(child) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)))}
 
 
-@dataclass
 class WeekDraws:
-    """Uniform draws of one week, per active programme entry (keyed by entry index)."""
+    """Uniform draws of one week: four per household for each active programme entry.
 
-    join: dict[int, np.ndarray]
-    drop: dict[int, np.ndarray]
-    tie: dict[int, np.ndarray]
-    partner: dict[int, np.ndarray]
+    ``u[a]`` holds the draws of the a-th active entry (``entries[a]``), rows join, drop, tie and
+    partner; ``join[k]`` etc. are the rows of entry k, ``join_all`` etc. all active entries at once
+    (active entries x households).
+    """
+
+    def __init__(self, entries: np.ndarray, u: np.ndarray):
+        self.entries = np.asarray(entries, dtype=np.int64)
+        self.u = u
+        self.join_all, self.drop_all, self.tie_all, self.partner_all = (u[:, r] for r in range(4))
+        self.row_of = {int(k): a for a, k in enumerate(self.entries)}
+        self.join, self.drop, self.tie, self.partner = (_ByEntry(self.row_of, x) for x in (
+            self.join_all, self.drop_all, self.tie_all, self.partner_all))
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, n: int, entries: list[int]) -> "WeekDraws":
-        out = cls({}, {}, {}, {})
-        for k in entries:
-            u = rng.random((4, n))
-            out.join[k], out.drop[k], out.tie[k], out.partner[k] = u
-        return out
+    def draw(cls, rng: np.random.Generator, n: int, entries) -> "WeekDraws":
+        # one call, entry after entry: the same numbers as four rows of n for each entry in turn
+        return cls(entries, rng.random((len(entries), 4, n)))
+
+
+class _ByEntry:
+    """``draws.join[k]``: the draws of programme entry k (a row of the active entries' array)."""
+
+    def __init__(self, row_of: dict[int, int], rows: np.ndarray):
+        self.row_of, self.rows = row_of, rows
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        return self.rows[self.row_of[k]]

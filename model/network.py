@@ -4,8 +4,9 @@ Generation (docs/model.md, section 5.2): each household starts Poisson(mean_degr
 each tie stays in the village with probability ``within_village`` and, in the chosen village,
 in the household's group with probability ``within_group``; the partner is uniform in that
 (village, group) block. Self-ties and duplicates are dropped. All of it is array arithmetic, so
-a million households take seconds. The model keeps the ties as sparse matrices (same-group and
-cross-group adjacency); ``to_networkx`` gives the networkx graph on demand.
+a million households take seconds. The model keeps the baseline ties as sparse matrices (same-group
+and cross-group adjacency) and the ties made by activities as a list; ``to_networkx`` gives the
+networkx graph on demand.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return sorted_keys[pos] == keys
 
 
+def _insert_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Merge sorted ``keys`` into ``sorted_keys`` (a linear insert, not a new sort)."""
+    return np.insert(sorted_keys, np.searchsorted(sorted_keys, keys), keys)
+
+
 def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
     rows = np.concatenate([src, dst])
     cols = np.concatenate([dst, src])
@@ -73,10 +79,11 @@ def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
 
 
 class SocialNetwork:
-    """Ties of the population, as sparse adjacency matrices.
+    """Ties of the population: the baseline ties as sparse adjacency matrices, ties made by
+    activities as a list.
 
-    ``same`` holds ties inside a group, ``cross`` ties across groups at baseline, ``new`` the
-    cross-group ties that mixed activities created (they outlast the activity).
+    ``same`` holds ties inside a group, ``cross`` ties across groups at baseline; ``new_src`` and
+    ``new_dst`` are the cross-group ties that mixed activities created (they outlast the activity).
     """
 
     def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray):
@@ -93,25 +100,23 @@ class SocialNetwork:
         self.new_src = np.zeros(0, dtype=np.int64)
         self.new_dst = np.zeros(0, dtype=np.int64)
         self._new_keys = np.zeros(0, dtype=np.int64)  # sorted, src * n + dst
-        self.new = sp.csr_matrix((self.n, self.n))
+        self._new_cells = np.zeros(0, dtype=np.int64)  # sorted, both src * n + dst and dst * n + src
+        self._new_rows = np.zeros(0, dtype=np.int64)   # the new ties in both directions, sorted by row
+        self._new_cols = np.zeros(0, dtype=np.int64)   # then column (the order of a CSR matrix)
         self._graph: nx.Graph | None = None
         self._onehot = np.zeros((self.n, len(GROUPS)))
         self._onehot[np.arange(self.n), self.group] = 1.0
         # the baseline ties never change, so their sums are made once; only activity ties are added
         self._base_degree = np.asarray(self.base.sum(axis=1)).ravel()
-        self._base_ties_by_group = self.base @ self._onehot
-        self._refresh_degree()
-
-    def _refresh_degree(self) -> None:
-        self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
-        self.degree = self._base_degree + np.diff(self.new.indptr)  # ties per row: each stored once
+        self.degree = self._base_degree.copy()
         # ties of each household to members of each group (own-group column included)
-        self.ties_by_group = np.asarray(self._base_ties_by_group + self.new @ self._onehot)
+        self.ties_by_group = np.asarray(self.base @ self._onehot)
+        self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
 
     # --- operations the mechanisms use -----------------------------------------------------
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum over each household's neighbours (all ties); values may be N or N x k."""
-        return self.base @ values + self.new @ values
+        return self.base @ values + self._new_sum(values) if self._new_rows.size else self.base @ values
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         total = self.neighbour_sum(values)
@@ -120,7 +125,18 @@ class SocialNetwork:
 
     def weighted_sum(self, values: np.ndarray, outgroup_weight: float) -> np.ndarray:
         """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight``."""
-        return self.same @ values + outgroup_weight * (self.cross @ values + self.new @ values)
+        cross = self.cross @ values + self._new_sum(values) if self._new_rows.size else self.cross @ values
+        return self.same @ values + outgroup_weight * cross
+
+    def _new_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum over each household's ties made by activities: the product with their adjacency
+        matrix, as a bincount over the ties in CSR order (the same sums in the same order;
+        rebuilding a scipy matrix each week a tie is added cost more than the product)."""
+        if values.ndim == 1:
+            return np.bincount(self._new_rows, weights=values[self._new_cols], minlength=self.n)
+        k = values.shape[1]
+        cell = (self._new_rows[:, None] * k + np.arange(k)).ravel()
+        return np.bincount(cell, weights=values[self._new_cols].ravel(), minlength=self.n * k).reshape(self.n, k)
 
     def weighted_ties_to_non_members(self, outgroup_weight: float) -> np.ndarray:
         """N x 3: ties to households outside each group, out-group ties weighted by ``outgroup_weight``.
@@ -160,11 +176,18 @@ class SocialNetwork:
         keys = keys[~_contains(self._base_keys, keys) & ~_contains(self._new_keys, keys)]
         if keys.size == 0:
             return 0
-        self._new_keys = np.sort(np.concatenate([self._new_keys, keys]))
-        self.new_src = np.concatenate([self.new_src, keys // self.n])
-        self.new_dst = np.concatenate([self.new_dst, keys % self.n])
-        self.new = _symmetric(self.new_src, self.new_dst, self.n)
-        self._refresh_degree()
+        src, dst = keys // self.n, keys % self.n
+        self._new_keys = _insert_sorted(self._new_keys, keys)
+        self.new_src = np.concatenate([self.new_src, src])
+        self.new_dst = np.concatenate([self.new_dst, dst])
+        self._new_cells = _insert_sorted(self._new_cells, np.sort(np.concatenate([keys, dst * self.n + src])))
+        self._new_rows = self._new_cells // self.n
+        self._new_cols = self._new_cells - self._new_rows * self.n
+        # each new tie adds one to the degree of both ends and to their ties to the other's group
+        self.degree += np.bincount(src, minlength=self.n) + np.bincount(dst, minlength=self.n)
+        np.add.at(self.ties_by_group, (src, self.group[dst]), 1.0)
+        np.add.at(self.ties_by_group, (dst, self.group[src]), 1.0)
+        self._non_member_weights = {}
         self._graph = None
         return int(keys.size)
 

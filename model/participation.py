@@ -36,34 +36,46 @@ def base_pull(nb_joined, encouragers, leadership, coping, stigma, p: Params):
             + p.w_leadership * leadership + p.w_coping_confidence * coping - p.w_stigma * stigma)
 
 
-def willingness(pull, need, mean_attitude, entry: Entry, first_movers: bool, p: Params):
-    act = entry.activity
-    z = pull + (p.w_need if act.income else -p.w_need) * need
-    if first_movers and act.audience == "women_children":
-        z = z + p.first_mover_boost
-    if act.mixes_groups:
-        z = z - p.w_reluctance * (1.0 - mean_attitude)
-    return z
+def entry_terms(prog: Programme, first_movers: bool, p: Params) -> np.ndarray:
+    """The terms of the willingness that depend on the activity, per programme entry (K x 3):
+    the weight of material need (+ for income activities, - otherwise), the first movers'
+    boost (activities for women and children, when the scenario has them move first) and the
+    weight of the reluctance to mix (activities that mix groups)."""
+    return np.column_stack([np.where(prog.income, p.w_need, -p.w_need),
+                            np.where(prog.women_children & first_movers, p.first_mover_boost, 0.0),
+                            np.where(prog.mixes_groups, p.w_reluctance, 0.0)])
+
+
+def willingness(pull, need, mean_attitude, need_weight, boost, reluctance):
+    return pull + need_weight * need + boost - reluctance * (1.0 - mean_attitude)
 
 
 def join_probability(z, threshold, p: Params):
     return p.join_rate / (1.0 + np.exp(-STEEPNESS * (z - threshold)))
 
 
-def allocate(candidates: np.ndarray, keys: np.ndarray, pool: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Give the free places of each pool to candidates in order of their key.
+def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Give the free places of each pool to the candidates with the smallest keys.
 
-    ``candidates`` are household indices, ``keys`` their random order, ``pool`` their pool.
-    Returns the indices that get a place.
+    ``pool`` and ``keys`` are the candidates' pools and random order, ``free`` the free places of
+    every pool. Returns a mask of the candidates that get a place.
     """
-    chosen = [candidates[:0]]
-    for k in np.flatnonzero(free > 0):
-        in_pool = np.flatnonzero(pool == k)
-        if in_pool.size > free[k]:
-            # the free[k] smallest keys (a partial sort: which ones, not their order, matters)
-            in_pool = in_pool[np.argpartition(keys[in_pool], free[k] - 1)[:free[k]]]
-        chosen.append(candidates[in_pool])
-    return np.concatenate(chosen)
+    # by key, then (stably) by pool: np.lexsort does the same several times slower
+    by_key = np.argsort(keys)
+    small = pool.astype(np.int16) if free.size < 2**15 else pool  # a stable sort of int16 is a radix sort
+    order = by_key[np.argsort(small[by_key], kind="stable")]
+    pool_sorted = pool[order]
+    rank = np.arange(order.size) - np.searchsorted(pool_sorted, pool_sorted)  # place in the pool's queue
+    chosen = np.zeros(order.size, dtype=bool)
+    chosen[order] = rank < free[pool_sorted]
+    return chosen
+
+
+def pairs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of every True of a 2-D mask (``np.nonzero``, faster through the flat index)."""
+    flat = np.flatnonzero(mask)
+    rows = flat // mask.shape[1]
+    return rows, flat - rows * mask.shape[1]
 
 
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
@@ -73,35 +85,39 @@ def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
 
 def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, first_movers: bool,
          nb_joined: np.ndarray, encouraging: np.ndarray) -> None:
-    """Leave, finish and join for every entry of the programme this week."""
-    for e in prog.entries:
-        if not e.is_active(week):
-            state.weeks_left[:, e.index] = 0
-    active = prog.active(week)
-    if not active:
+    """Leave, finish and join, for every active entry of the programme at once.
+
+    An entry's leaving and joining read only its own column of ``weeks_left``, so the entries of
+    a week are independent: the arrays below run over (entry, household) pairs, ``a`` the
+    entry's row in the week's draws, ``k`` its index in the programme, ``i`` the household.
+    """
+    state.weeks_left[:, prog.inactive_indices(week)] = 0
+    ks = draws.entries
+    if ks.size == 0:
         return
+    # members leave early with probability dropout_rate
+    a, i = pairs(state.weeks_left[:, ks].T > 0)
+    leaves = draws.drop_all[a, i] < p.dropout_rate
+    state.weeks_left[i[leaves], ks[a[leaves]]] = 0
+    k = ks[a[~leaves]]
+    taken = np.bincount(prog.pool_offset[k] + prog.pool[k, i[~leaves]], minlength=prog.n_pools)
+    free = prog.places(week) - taken
+    # p_ik <= join_rate, so only pairs whose draw is under join_rate can want a place
+    a, i = pairs(draws.join_all < p.join_rate)
+    k = ks[a]
+    pool = prog.pool_offset[k] + prog.pool[k, i]
+    ok = ((free[pool] > 0) & prog.eligible[k, i] & (state.weeks_left[i, k] == 0)
+          & (state.wellbeing[i] <= prog.max_wellbeing[k]))
+    a, i, k, pool = a[ok], i[ok], k[ok], pool[ok]
     pull = base_pull(nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
-    mean_att = state.mean_other_attitude()
-    for e in active:
-        k = e.index
-        members = np.flatnonzero(state.weeks_left[:, k] > 0)
-        leaves = draws.drop[k][members] < p.dropout_rate
-        state.weeks_left[members[leaves], k] = 0
-        free = e.places(week) - np.bincount(e.pool[members[~leaves]], minlength=e.n_pools)
-        if free.max() <= 0:
-            continue
-        # p_ik <= join_rate, so only those whose draw is under join_rate can want a place
-        rows = np.flatnonzero(draws.join[k] < p.join_rate)
-        rows = rows[e.eligible[rows] & (state.weeks_left[rows, k] == 0)]
-        if e.activity.max_wellbeing is not None:
-            rows = rows[state.wellbeing[rows] <= e.activity.max_wellbeing]
-        prob = join_probability(willingness(pull[rows], state.need[rows], mean_att[rows], e, first_movers, p),
-                                state.threshold[rows], p)
-        u = draws.join[k][rows]
-        want = u < prob
-        cand = rows[want]
-        chosen = allocate(cand, u[want] / prob[want], e.pool[cand], free)
-        state.weeks_left[chosen, k] = e.activity.cycle_weeks
+    terms = entry_terms(prog, first_movers, p)
+    z = willingness(pull[i], state.need[i], state.mean_other_attitude()[i], terms[k, 0], terms[k, 1], terms[k, 2])
+    prob = join_probability(z, state.threshold[i], p)
+    u = draws.join_all[a, i]
+    want = u < prob
+    i, k = i[want], k[want]
+    chosen = allocate(pool[want], u[want] / prob[want], free)
+    state.weeks_left[i[chosen], k[chosen]] = prog.cycle_weeks[k[chosen]]
 
 
 def end_of_week(state: State) -> None:

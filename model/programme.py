@@ -53,22 +53,27 @@ class Entry:
 class Programme:
     def __init__(self, scenario: Scenario, state: State):
         villages = scenario.village_names()
+        n_entries = len(scenario.programme)
+        # eligibility and pools of all entries, one row per entry (each Entry holds a view of its row)
+        self.eligible = np.zeros((n_entries, state.n), dtype=bool)
+        self.pool = np.zeros((n_entries, state.n), dtype=np.int64)
         self.entries: list[Entry] = []
         for k, spec in enumerate(scenario.programme):
             act = catalogue()[spec.activity]
             vs = tuple(villages.index(v) for v in scenario.entry_villages(spec))
             groups = [GROUPS.index(g) for g in spec.target_groups if g in act.eligible_groups]
-            eligible = np.isin(state.village, vs) & np.isin(state.group, groups)
+            eligible = self.eligible[k]
+            eligible[:] = np.isin(state.village, vs) & np.isin(state.group, groups)
             if act.eligible_roles:
                 role = np.zeros(state.n, dtype=bool)
                 for r in act.eligible_roles:
                     role |= getattr(state, r)
                 eligible &= role
+            pool = self.pool[k]
             if act.mixes_villages:
-                pool = np.zeros(state.n, dtype=np.int64)
                 capacity = np.array([spec.capacity() * len(vs)])
             else:
-                pool = state.village.astype(np.int64)
+                pool[:] = state.village
                 capacity = np.array([spec.capacity() if v in vs else 0 for v in range(len(villages))])
             handover = np.floor(capacity * spec.handover_share).astype(int)
             self.entries.append(Entry(k, spec.activity, act, spec.start_week, spec.end_week, capacity,
@@ -80,12 +85,44 @@ class Programme:
         self.ever_eligible = np.zeros(state.n, dtype=bool)
         for e in self.entries:
             self.ever_eligible |= e.eligible
+        # per entry, what the joining rule needs (participation.entry_terms)
+        self.cycle_weeks = np.array([e.activity.cycle_weeks for e in self.entries], dtype=np.int16)
+        self.income = np.array([e.activity.income for e in self.entries], dtype=bool)
+        self.women_children = np.array([e.activity.audience == "women_children" for e in self.entries], dtype=bool)
+        self.mixes_groups = np.array([e.activity.mixes_groups for e in self.entries], dtype=bool)
+        self.max_wellbeing = np.array([np.inf if e.activity.max_wellbeing is None else e.activity.max_wellbeing
+                                       for e in self.entries], dtype=float)
+        # the pools of all entries numbered one after the other: entry k's pool j is pool_offset[k] + j
+        self.pool_offset = np.cumsum([0] + [e.n_pools for e in self.entries])[:-1].astype(np.int64)
+        self.n_pools = sum(e.n_pools for e in self.entries)
+        self._weeks: dict[int, tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _week(self, week: int) -> tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray]:
+        """Active entries, their indices, the inactive ones' and the places of every pool this week
+        (made once per week number)."""
+        if week not in self._weeks:
+            active = [e for e in self.entries if e.is_active(week)]
+            places = np.concatenate([e.places(week) for e in self.entries]) if self.entries else np.zeros(0, int)
+            self._weeks[week] = (active, np.array([e.index for e in active], dtype=np.int64),
+                                 np.array([e.index for e in self.entries if not e.is_active(week)], dtype=np.int64),
+                                 places)
+        return self._weeks[week]
+
     def active(self, week: int) -> list[Entry]:
-        return [e for e in self.entries if e.is_active(week)]
+        return self._week(week)[0]
+
+    def active_indices(self, week: int) -> np.ndarray:
+        return self._week(week)[1]
+
+    def inactive_indices(self, week: int) -> np.ndarray:
+        return self._week(week)[2]
+
+    def places(self, week: int) -> np.ndarray:
+        """Places of every pool of every entry this week (indexed by pool_offset[k] + pool)."""
+        return self._week(week)[3]
 
     def mixed_active(self, week: int) -> list[Entry]:
         return [e for e in self.active(week) if e.activity.mixes_groups]

@@ -64,6 +64,7 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
             pull[i] = participation.base_pull(nb_joined[i], world.encouraging[i], st.leadership[st.village[i]],
                                               st.coping[i], st.stigma[i], p)
             mean_att[i] = sum(st.attitude[i, h] for h in range(NG) if h != st.group[i]) / (NG - 1)
+        terms = participation.entry_terms(prog, world.scenario.population.first_movers, p)
         for e in active:
             k = e.index
             for a in agents:
@@ -81,8 +82,7 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
                 i = a.idx
                 if not e.eligible[i] or st.weeks_left[i, k] > 0:
                     continue
-                z = participation.willingness(pull[i], st.need[i], mean_att[i], e,
-                                              world.scenario.population.first_movers, p)
+                z = participation.willingness(pull[i], st.need[i], mean_att[i], *terms[k])
                 prob = participation.join_probability(z, st.threshold[i], p)
                 if draws.join[k][i] < prob and (e.activity.max_wellbeing is None
                                                 or st.wellbeing[i] <= e.activity.max_wellbeing):
