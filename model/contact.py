@@ -21,9 +21,12 @@ negative contact are cumulated (e*q and e*(1-q)) for the survey's questions on i
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from .activities import GROUPS
+from .activities import CHANNELS, GROUPS
+from .participation import pairs
 from .params import Params
 from .programme import Programme
 from .state import State, wellbeing_share
@@ -47,41 +50,38 @@ def familiarity_change(fam, e, d, p: Params):
     return p.familiarity_rate * (e + d) * (1.0 - fam)
 
 
-def outgroup_shares(members: np.ndarray, group: np.ndarray, pool: np.ndarray, n_pools: int) -> np.ndarray:
-    """For each member: share of each group among the *other* members of its pool (M x 3)."""
-    ng = len(GROUPS)
-    counts = np.bincount(pool[members] * ng + group[members], minlength=n_pools * ng).reshape(n_pools, ng)
-    total = counts.sum(axis=1)
-    own = np.zeros((members.shape[0], ng))
-    own[np.arange(members.shape[0]), group[members]] = 1.0
-    others = counts[pool[members]] - own
-    return others / np.maximum(total[pool[members]] - 1, 1)[:, None]
-
-
 def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contact and dialogue exposure to every group this week.
 
     Returns ``met``, the households in a mixed activity this week (sorted), and their exposures
-    ``e`` and ``d`` (len(met) x 3 each); every other household has none.
+    ``e`` and ``d`` (len(met) x 3 each); every other household has none. The work runs over
+    (entry, member) pairs of all mixed entries at once; an entry with a single member meets no one.
     """
-    entries = [(entry, np.flatnonzero(state.weeks_left[:, entry.index] > 0)) for entry in prog.mixed_active(week)]
-    entries = [(entry, members) for entry, members in entries if members.size >= 2]
+    ng = len(GROUPS)
+    mixed = prog.mixed_active_indices(week)
+    a, i = pairs(state.weeks_left[:, mixed].T > 0)
+    company = np.bincount(a, minlength=mixed.size)[a] >= 2  # an entry with a single member meets no one
+    a, i = a[company], i[company]
+    k = mixed[a]
+    # share of each group among the other members of one's pool (pools numbered across entries)
+    pool = prog.pool_offset[k] + prog.pool[k, i]
+    g = state.group[i]
+    counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)
+    total = functools.reduce(np.add, counts.T)
+    own = np.zeros((i.size, ng))
+    own[np.arange(i.size), g] = 1.0
+    shares = (counts[pool] - own) / np.maximum(total[pool] - 1, 1)[:, None]
+    # summed over one's entries, in programme order: sessions a week x the entry's strength x shares
     in_mixed = np.zeros(state.n, dtype=bool)
-    for _, members in entries:
-        in_mixed[members] = True
+    in_mixed[i] = True
     met = np.flatnonzero(in_mixed)
     row_of = np.zeros(state.n, dtype=np.int64)
     row_of[met] = np.arange(met.size)
-    e = np.zeros((met.size, len(GROUPS)))
-    d = np.zeros((met.size, len(GROUPS)))
-    for entry, members in entries:
-        shares = outgroup_shares(members, state.group, entry.pool, entry.n_pools)
-        act = entry.activity
-        rows = row_of[members]
-        e[rows] += act.sessions_per_week * act.channel("contact") * shares
-        d[rows] += act.sessions_per_week * act.channel("dialogue") * shares
+    cell = (row_of[i][:, None] * ng + np.arange(ng)).ravel()
     other = state.other_mask[met]
-    return met, e * other, d * other
+    e, d = (np.bincount(cell, weights=(prog.channel_matrix[k, CHANNELS.index(c)][:, None] * shares).ravel(),
+                        minlength=met.size * ng).reshape(met.size, ng) * other for c in ("contact", "dialogue"))
+    return met, e, d
 
 
 def step(state: State, prog: Programme, week: int, p: Params) -> None:

@@ -92,6 +92,17 @@ class CohesionModel(mesa.Model):
         # rather than Household.create_agents, whose extra AgentSet costs 1.6 s at 10^6 households
         self.households: list[Household] = [Household(self, i) for i in range(self.state.n)]
 
+        # (group, village) cells of the time series, fixed for the run
+        ng, nv = len(GROUPS), len(self.villages)
+        cell = self.state.group.astype(np.int64) * nv + self.state.village
+        self._group_size = np.bincount(self.state.group, minlength=ng)
+        self._cell_count = np.bincount(cell, minlength=ng * nv).astype(float)
+        self._cell_count_or_nan = np.where(self._cell_count > 0, self._cell_count, np.nan)
+        self._cell_metric = (cell[:, None] * len(TIMESERIES_METRICS) + np.arange(len(TIMESERIES_METRICS))).ravel()
+        self._own_attitude = np.zeros((ng * nv, len(TIMESERIES_METRICS)), dtype=bool)
+        for k in range(ng):
+            self._own_attitude[np.arange(ng * nv) // nv == k, TIMESERIES_METRICS.index(f"attitude_{GROUPS[k]}")] = True
+
         self.week = 0
         self.cost = 0.0
         self._series: list[np.ndarray] = []
@@ -115,8 +126,7 @@ class CohesionModel(mesa.Model):
     def step(self) -> None:
         """One week."""
         self.week += 1
-        active = [e.index for e in self.programme.active(self.week)]
-        draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, active)
+        draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, self.programme.active_indices(self.week))
         if self.step_mode == "reference":
             from .reference import advance_reference
             advance_reference(self, draws)
@@ -146,9 +156,10 @@ class CohesionModel(mesa.Model):
         participating = s.participating
         cross = self.network.cross_group_ties()
         self._series.append(self._cell_means(accept, participating, cross))
+        accepting = np.bincount(s.group, weights=accept, minlength=len(GROUPS))  # whole numbers: exact sums
         self.summary = {
             "acceptance": float(accept.mean()),
-            **{f"acceptance_{g}": float(accept[s.group == k].mean()) if (s.group == k).any() else np.nan
+            **{f"acceptance_{g}": float(accepting[k] / self._group_size[k]) if self._group_size[k] else np.nan
                for k, g in enumerate(GROUPS)},
             "wellbeing": float(s.wellbeing.mean()),
             "coping": float(s.coping.mean()),
@@ -161,19 +172,13 @@ class CohesionModel(mesa.Model):
     def _cell_means(self, accept: np.ndarray, participating: np.ndarray, cross: np.ndarray) -> np.ndarray:
         """Households and mean of each time-series metric per (group, village) cell: cells x (1 + metrics)."""
         s = self.state
-        ng, nv = len(GROUPS), len(self.villages)
-        cell = s.group.astype(np.int64) * nv + s.village
-        count = np.bincount(cell, minlength=ng * nv).astype(float)
-        columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
-                   accept, participating, cross]
-        means = np.stack([np.bincount(cell, weights=np.asarray(c, dtype=float), minlength=ng * nv) for c in columns],
-                         axis=1)
-        means = means / np.where(count > 0, count, np.nan)[:, None]
-        # attitude towards one's own group is not a state
-        own = np.arange(ng * nv) // nv
-        for k in range(ng):
-            means[own == k, 3 + k] = np.nan
-        return np.column_stack([count, means])
+        n_cells, n_metrics = len(GROUPS) * len(self.villages), len(TIMESERIES_METRICS)
+        columns = np.column_stack([s.wellbeing, s.coping, s.stigma, s.attitude, accept, participating, cross])
+        # one bincount over (cell, metric): each cell's sums in household order, as column by column
+        sums = np.bincount(self._cell_metric, weights=columns.ravel(), minlength=n_cells * n_metrics)
+        means = sums.reshape(n_cells, n_metrics) / self._cell_count_or_nan[:, None]
+        means[self._own_attitude] = np.nan  # attitude towards one's own group is not a state
+        return np.column_stack([self._cell_count, means])
 
     def timeseries(self) -> pd.DataFrame:
         """One row per week x group x village: households and mean state (timeseries.parquet)."""

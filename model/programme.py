@@ -95,20 +95,32 @@ class Programme:
         # the pools of all entries numbered one after the other: entry k's pool j is pool_offset[k] + j
         self.pool_offset = np.cumsum([0] + [e.n_pools for e in self.entries])[:-1].astype(np.int64)
         self.n_pools = sum(e.n_pools for e in self.entries)
-        self._weeks: dict[int, tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray]] = {}
+        # when each entry runs, and its pools' places during and after it (handed over)
+        self._start = np.array([e.start for e in self.entries], dtype=np.int64)
+        self._end = np.array([e.end for e in self.entries], dtype=np.int64)
+        self._hands_over = np.array([e.handover_capacity.sum() > 0 for e in self.entries], dtype=bool)
+        self._pool_entry = np.repeat(np.arange(len(self.entries)), [e.n_pools for e in self.entries])
+        self._capacity = np.concatenate([e.capacity for e in self.entries]) if self.entries else np.zeros(0, int)
+        self._handover = np.concatenate([e.handover_capacity for e in self.entries]) if self.entries else np.zeros(0, int)
+        self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
+        self._weeks: dict[int, tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray, float]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _week(self, week: int) -> tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray]:
-        """Active entries, their indices, the inactive ones' and the places of every pool this week
-        (made once per week number)."""
+    def _week(self, week: int) -> tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray, float]:
+        """This week's active entries, their indices, the inactive ones', the places of every pool
+        and the programme's cost (``Entry.is_active``, ``places`` and ``weekly_cost`` of every entry,
+        made once per week number)."""
         if week not in self._weeks:
-            active = [e for e in self.entries if e.is_active(week)]
-            places = np.concatenate([e.places(week) for e in self.entries]) if self.entries else np.zeros(0, int)
-            self._weeks[week] = (active, np.array([e.index for e in active], dtype=np.int64),
-                                 np.array([e.index for e in self.entries if not e.is_active(week)], dtype=np.int64),
-                                 places)
+            running = (self._start <= week) & (week <= self._end)
+            after = week > self._end
+            active = running | (after & self._hands_over)
+            places = np.where(running[self._pool_entry], self._capacity,
+                              np.where(after[self._pool_entry], self._handover, 0))
+            cost = sum(c for c, r in zip(self._running_cost, running) if r)
+            self._weeks[week] = ([self.entries[k] for k in np.flatnonzero(active)], np.flatnonzero(active),
+                                 np.flatnonzero(~active), places, float(cost))
         return self._weeks[week]
 
     def active(self, week: int) -> list[Entry]:
@@ -127,6 +139,11 @@ class Programme:
     def mixed_active(self, week: int) -> list[Entry]:
         return [e for e in self.active(week) if e.activity.mixes_groups]
 
+    def mixed_active_indices(self, week: int) -> np.ndarray:
+        """Indices of the active entries that mix groups, in programme order."""
+        ks = self.active_indices(week)
+        return ks[self.mixes_groups[ks]]
+
     def doses(self, state: State) -> dict[str, np.ndarray]:
         """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``."""
         enrolled = state.enrolled
@@ -137,5 +154,5 @@ class Programme:
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
     def weekly_cost(self, week: int) -> float:
-        return sum(e.weekly_cost(week) for e in self.entries)
+        return self._week(week)[4]
 
