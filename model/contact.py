@@ -50,7 +50,7 @@ def familiarity_change(fam, e, d, p: Params):
     return p.familiarity_rate * (e + d) * (1.0 - fam)
 
 
-def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exposures(state: State, prog: Programme, week: int, enrolled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contact and dialogue exposure to every group this week.
 
     Returns ``met``, the households in a mixed activity this week (sorted), and their exposures
@@ -59,7 +59,7 @@ def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.
     """
     ng = len(GROUPS)
     mixed = prog.mixed_active_indices(week)
-    a, i = pairs(state.weeks_left[:, mixed].T > 0)
+    a, i = pairs(enrolled[:, mixed].T)
     company = np.bincount(a, minlength=mixed.size)[a] >= 2  # an entry with a single member meets no one
     a, i = a[company], i[company]
     k = mixed[a]
@@ -84,8 +84,8 @@ def exposures(state: State, prog: Programme, week: int) -> tuple[np.ndarray, np.
     return met, e, d
 
 
-def step(state: State, prog: Programme, week: int, p: Params) -> None:
-    met, e, d = exposures(state, prog, week)
+def step(state: State, prog: Programme, week: int, p: Params, enrolled: np.ndarray) -> None:
+    met, e, d = exposures(state, prog, week, enrolled)
     if met.size == 0:
         return
     other = state.other_mask[met]

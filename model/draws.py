@@ -35,6 +35,10 @@ class WeekDraws:
         self.join, self.drop, self.tie, self.partner = (_ByEntry(self.row_of, x) for x in (
             self.join_all, self.drop_all, self.tie_all, self.partner_all))
 
+    def rows(self, entries: np.ndarray) -> np.ndarray:
+        """The rows of the given active entries in the week's arrays."""
+        return np.searchsorted(self.entries, entries)  # entries are in programme order
+
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int, entries) -> "WeekDraws":
         # one call, entry after entry: the same numbers as four rows of n for each entry in turn

@@ -98,7 +98,7 @@ class CohesionModel(mesa.Model):
         self._group_size = np.bincount(self.state.group, minlength=ng)
         self._cell_count = np.bincount(cell, minlength=ng * nv).astype(float)
         self._cell_count_or_nan = np.where(self._cell_count > 0, self._cell_count, np.nan)
-        self._cell_metric = (cell[:, None] * len(TIMESERIES_METRICS) + np.arange(len(TIMESERIES_METRICS))).ravel()
+        self._cell = cell
         self._own_attitude = np.zeros((ng * nv, len(TIMESERIES_METRICS)), dtype=bool)
         for k in range(ng):
             self._own_attitude[np.arange(ng * nv) // nv == k, TIMESERIES_METRICS.index(f"attitude_{GROUPS[k]}")] = True
@@ -172,11 +172,10 @@ class CohesionModel(mesa.Model):
     def _cell_means(self, accept: np.ndarray, participating: np.ndarray, cross: np.ndarray) -> np.ndarray:
         """Households and mean of each time-series metric per (group, village) cell: cells x (1 + metrics)."""
         s = self.state
-        n_cells, n_metrics = len(GROUPS) * len(self.villages), len(TIMESERIES_METRICS)
-        columns = np.column_stack([s.wellbeing, s.coping, s.stigma, s.attitude, accept, participating, cross])
-        # one bincount over (cell, metric): each cell's sums in household order, as column by column
-        sums = np.bincount(self._cell_metric, weights=columns.ravel(), minlength=n_cells * n_metrics)
-        means = sums.reshape(n_cells, n_metrics) / self._cell_count_or_nan[:, None]
+        columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
+                   accept, participating, cross]
+        sums = np.stack([np.bincount(self._cell, weights=c, minlength=self._cell_count.size) for c in columns], axis=1)
+        means = sums / self._cell_count_or_nan[:, None]
         means[self._own_attitude] = np.nan  # attitude towards one's own group is not a state
         return np.column_stack([self._cell_count, means])
 

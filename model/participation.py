@@ -41,9 +41,12 @@ def entry_terms(prog: Programme, first_movers: bool, p: Params) -> np.ndarray:
     the weight of material need (+ for income activities, - otherwise), the first movers'
     boost (activities for women and children, when the scenario has them move first) and the
     weight of the reluctance to mix (activities that mix groups)."""
-    return np.column_stack([np.where(prog.income, p.w_need, -p.w_need),
-                            np.where(prog.women_children & first_movers, p.first_mover_boost, 0.0),
-                            np.where(prog.mixes_groups, p.w_reluctance, 0.0)])
+    key = (first_movers, p.w_need, p.first_mover_boost, p.w_reluctance)
+    if key not in prog.memo:  # the same every week of a run
+        prog.memo[key] = np.column_stack([np.where(prog.income, p.w_need, -p.w_need),
+                                          np.where(prog.women_children & first_movers, p.first_mover_boost, 0.0),
+                                          np.where(prog.mixes_groups, p.w_reluctance, 0.0)])
+    return prog.memo[key]
 
 
 def willingness(pull, need, mean_attitude, need_weight, boost, reluctance):
@@ -55,18 +58,30 @@ def join_probability(z, threshold, p: Params):
 
 
 def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Give the free places of each pool to the candidates with the smallest keys.
+    """Give the free places of each pool to its candidates with the smallest keys.
 
     ``pool`` and ``keys`` are the candidates' pools and random order, ``free`` the free places of
-    every pool. Returns a mask of the candidates that get a place.
+    every pool. Returns a mask of the candidates that get a place. Where a pool has room for all
+    its candidates, all get one; elsewhere only the candidates under a cut-off are sorted, the
+    cut-off chosen so that about twice the free places fall under it (keys are uniform on
+    (0, 1)) and lifted to 1 in a pool where fewer than its free places do: the same places as a
+    sort of all candidates, for a sort of a few times the free places.
     """
-    # by key, then (stably) by pool: np.lexsort does the same several times slower
-    by_key = np.argsort(keys)
+    n = np.bincount(pool, minlength=free.size)
+    room = n <= free                                  # pools with a place for every candidate
+    cut = np.where(room, 0.0, 2.0 * np.maximum(free, 0) / np.maximum(n, 1))
+    under = keys < cut[pool]
+    short = ~room & (np.bincount(pool[under], minlength=free.size) < free)
+    cut[short] = np.inf
+    queue = np.flatnonzero(keys < cut[pool])
+    # the queue by key, then (stably) by pool: np.lexsort does the same several times slower
+    by_key = queue[np.argsort(keys[queue])]
     small = pool.astype(np.int16) if free.size < 2**15 else pool  # a stable sort of int16 is a radix sort
     order = by_key[np.argsort(small[by_key], kind="stable")]
     pool_sorted = pool[order]
-    rank = np.arange(order.size) - np.searchsorted(pool_sorted, pool_sorted)  # place in the pool's queue
-    chosen = np.zeros(order.size, dtype=bool)
+    first = np.searchsorted(pool_sorted, np.arange(free.size))  # where each pool's queue starts
+    rank = np.arange(order.size) - first[pool_sorted]            # place in one's pool's queue
+    chosen = room[pool]
     chosen[order] = rank < free[pool_sorted]
     return chosen
 
@@ -96,18 +111,22 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
     if ks.size == 0:
         return
     # members leave early with probability dropout_rate
-    a, i = pairs(state.weeks_left[:, ks].T > 0)
+    enrolled = state.weeks_left[:, ks] > 0  # households x active entries
+    a, i = pairs(enrolled.T)
     leaves = draws.drop_all[a, i] < p.dropout_rate
     state.weeks_left[i[leaves], ks[a[leaves]]] = 0
+    enrolled[i[leaves], a[leaves]] = False
     k = ks[a[~leaves]]
     taken = np.bincount(prog.pool_offset[k] + prog.pool[k, i[~leaves]], minlength=prog.n_pools)
     free = prog.places(week) - taken
-    # p_ik <= join_rate, so only pairs whose draw is under join_rate can want a place
-    a, i = pairs(draws.join_all < p.join_rate)
+    # candidates: eligible, not enrolled, in an entry with a free place somewhere, and (p_ik <=
+    # join_rate) a draw under join_rate
+    open_ = np.flatnonzero(np.logical_or.reduceat(free > 0, prog.pool_offset)[ks])
+    a, i = pairs((draws.join_all[open_] < p.join_rate) & prog.eligible[ks[open_]] & ~enrolled[:, open_].T)
+    a = open_[a]
     k = ks[a]
     pool = prog.pool_offset[k] + prog.pool[k, i]
-    ok = ((free[pool] > 0) & prog.eligible[k, i] & (state.weeks_left[i, k] == 0)
-          & (state.wellbeing[i] <= prog.max_wellbeing[k]))
+    ok = (free[pool] > 0) & (state.wellbeing[i] <= prog.max_wellbeing[k])
     a, i, k, pool = a[ok], i[ok], k[ok], pool[ok]
     pull = base_pull(nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
     terms = entry_terms(prog, first_movers, p)
@@ -120,8 +139,7 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
     state.weeks_left[i[chosen], k[chosen]] = prog.cycle_weeks[k[chosen]]
 
 
-def end_of_week(state: State) -> None:
-    """Count down the cycles; whoever was enrolled this week has now taken part."""
-    enrolled = state.weeks_left > 0
+def end_of_week(state: State, enrolled: np.ndarray) -> None:
+    """Count down the cycles; whoever was enrolled this week (``state.enrolled``) has now taken part."""
     state.ever |= row_any(enrolled)
     state.weeks_left -= enrolled  # one week less where enrolled (True counts 1)

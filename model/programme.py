@@ -87,6 +87,7 @@ class Programme:
             self.ever_eligible |= e.eligible
         # per entry, what the joining rule needs (participation.entry_terms)
         self.cycle_weeks = np.array([e.activity.cycle_weeks for e in self.entries], dtype=np.int16)
+        self.tie_strength = np.array([e.activity.channel("ties") for e in self.entries], dtype=float)
         self.income = np.array([e.activity.income for e in self.entries], dtype=bool)
         self.women_children = np.array([e.activity.audience == "women_children" for e in self.entries], dtype=bool)
         self.mixes_groups = np.array([e.activity.mixes_groups for e in self.entries], dtype=bool)
@@ -103,6 +104,7 @@ class Programme:
         self._capacity = np.concatenate([e.capacity for e in self.entries]) if self.entries else np.zeros(0, int)
         self._handover = np.concatenate([e.handover_capacity for e in self.entries]) if self.entries else np.zeros(0, int)
         self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
+        self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
         self._weeks: dict[int, tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray, float]] = {}
 
     def __len__(self) -> int:
@@ -144,11 +146,11 @@ class Programme:
         ks = self.active_indices(week)
         return ks[self.mixes_groups[ks]]
 
-    def doses(self, state: State) -> dict[str, np.ndarray]:
-        """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``."""
-        enrolled = state.enrolled
+    def doses(self, enrolled: np.ndarray) -> dict[str, np.ndarray]:
+        """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``
+        (``enrolled``: ``State.enrolled``, households x entries)."""
         rows = np.flatnonzero(row_any(enrolled))  # the others get no dose
-        d = np.zeros((len(CHANNELS), state.n))
+        d = np.zeros((len(CHANNELS), enrolled.shape[0]))
         # einsum, not @: a BLAS product would start threads for sums of a few terms
         d[:, rows] = np.einsum("nk,kc->cn", enrolled[rows].astype(float), self.channel_matrix)
         return {c: d[i] for i, c in enumerate(CHANNELS)}

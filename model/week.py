@@ -45,12 +45,13 @@ def advance(state: State, world: World, week: int, draws: WeekDraws) -> int:
     nb_joined = world.network.neighbour_mean(state.ever.astype(float))
     participation.step(state, world.programme, week, draws, p, world.scenario.population.first_movers,
                        nb_joined, world.encouraging)
-    doses = world.programme.doses(state)
+    enrolled = state.enrolled  # who takes part this week (N x entries)
+    doses = world.programme.doses(enrolled)
     pss.step(state, doses, nb_joined, p)
     stressors.step(state, doses, world.network, p)
-    contact.step(state, world.programme, week, p)
-    new_ties = ties.step(state, world.programme, world.network, week, draws, p)
+    contact.step(state, world.programme, week, p, enrolled)
+    new_ties = ties.step(state, world.programme, world.network, week, draws, p, enrolled)
     influence.step(state, world.network, p)
     shocks.step(state, doses["mediation"], world.expected_cac, p)
-    participation.end_of_week(state)
+    participation.end_of_week(state, enrolled)
     return new_ties
