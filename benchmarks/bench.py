@@ -119,12 +119,17 @@ def time_floor(scenario, repeats: int, seed: int = SEED) -> dict[str, float]:
     from model.draws import WeekDraws
     from model.week import advance
 
+    # the week's draws, recorded on one run and replayed on each timed run (same seed, same states)
+    m = CohesionModel(scenario, rng=seed)
+    weeks = range(1, scenario.horizon_weeks + 1)
+    recorded = []
+    for w in weeks:
+        recorded.append(WeekDraws.draw(m.streams["dynamics"], m.state.n, m.programme.active_indices(w), record=True))
+        advance(m.state, m.world, w, recorded[-1])
     times = []
     for _ in range(repeats + 1):
         m = CohesionModel(scenario, rng=seed)
-        rng = m.streams["dynamics"]
-        weeks = range(1, scenario.horizon_weeks + 1)
-        draws = [WeekDraws.draw(rng, m.state.n, [e.index for e in m.programme.active(w)]) for w in weeks]
+        draws = [d.replay() for d in recorded]
         state, world = m.state, m.world
         c0, t0 = time.process_time(), time.perf_counter()
         for w, d in zip(weeks, draws):

@@ -26,8 +26,8 @@ import functools
 import numpy as np
 
 from .activities import CHANNELS, GROUPS
-from .participation import pairs
 from .params import Params
+from .participation import pairs
 from .programme import Programme
 from .state import State, wellbeing_share
 
@@ -64,7 +64,7 @@ def exposures(state: State, prog: Programme, week: int, enrolled: np.ndarray) ->
     a, i = a[company], i[company]
     k = mixed[a]
     # share of each group among the other members of one's pool (pools numbered across entries)
-    pool = prog.pool_offset[k] + prog.pool[k, i]
+    pool = prog.pool_of(k, i)
     g = state.group[i]
     counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)
     total = functools.reduce(np.add, counts.T)

@@ -1,10 +1,11 @@
-"""Random numbers: one stream per purpose, and each week's draws made once, as arrays.
+"""Random numbers: one stream per purpose, and each week's draws in a fixed order.
 
 Streams are spawned from one ``numpy.random.SeedSequence`` (population, network, dynamics,
 survey), so that scenarios run on the same seed share their population and network (common
 random numbers) and a change in the programme does not shift the draws of the population.
-Each week's draws for the dynamics are made up front (``WeekDraws``) and handed to the step,
-so the array step and the per-household reference step see the same numbers.
+A week's draws for the dynamics (``WeekDraws``) come from the dynamics stream in a fixed order,
+and only as many as the week uses; the array step and the per-household reference step take
+them in the same order, so they see the same numbers.
 """
 
 from __future__ import annotations
@@ -20,29 +21,50 @@ def streams(seed: int | np.random.SeedSequence) -> dict[str, np.random.Generator
 
 
 class WeekDraws:
-    """Uniform draws of one week: four per household for each active programme entry.
+    """The uniform draws of one week, in this order:
 
-    ``u[a]`` holds the draws of the a-th active entry (``entries[a]``), rows join, drop, tie and
-    partner; ``join[k]`` etc. are the rows of entry k, ``join_all`` etc. all active entries at once
-    (active entries x households).
+    1. ``join_all``: one per household for each active programme entry (active entries x
+       households; ``join[k]`` is entry k's row), drawn when the week starts;
+    2. ``take(n)`` as the week goes: one per member of each active entry, entries in programme
+       order and members in index order (leaving early); then one per member of each active
+       entry that mixes groups, after joining (making a tie); then one per tie maker, in the
+       same order (its partner).
+
+    ``record=True`` keeps what ``take`` gave, and ``replay`` gives the same numbers again
+    without the generator (the benchmark's floor).
     """
 
-    def __init__(self, entries: np.ndarray, u: np.ndarray):
+    def __init__(self, rng: np.random.Generator | None, entries, join_all: np.ndarray,
+                 taken: list[np.ndarray] | None = None, record: bool = False):
+        self.rng = rng
         self.entries = np.asarray(entries, dtype=np.int64)
-        self.u = u
-        self.join_all, self.drop_all, self.tie_all, self.partner_all = (u[:, r] for r in range(4))
+        self.join_all = join_all
         self.row_of = {int(k): a for a, k in enumerate(self.entries)}
-        self.join, self.drop, self.tie, self.partner = (_ByEntry(self.row_of, x) for x in (
-            self.join_all, self.drop_all, self.tie_all, self.partner_all))
-
-    def rows(self, entries: np.ndarray) -> np.ndarray:
-        """The rows of the given active entries in the week's arrays."""
-        return np.searchsorted(self.entries, entries)  # entries are in programme order
+        self.join = _ByEntry(self.row_of, join_all)
+        self._replay = list(taken) if taken is not None else None
+        self.taken: list[np.ndarray] | None = [] if record else None
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, n: int, entries) -> "WeekDraws":
-        # one call, entry after entry: the same numbers as four rows of n for each entry in turn
-        return cls(entries, rng.random((len(entries), 4, n)))
+    def draw(cls, rng: np.random.Generator, n: int, entries, record: bool = False) -> "WeekDraws":
+        return cls(rng, entries, rng.random((len(entries), n)), record=record)
+
+    def replay(self) -> "WeekDraws":
+        """The same week's draws again (of a ``record=True`` week whose draws were all taken)."""
+        return WeekDraws(None, self.entries, self.join_all, taken=self.taken)
+
+    def take(self, n: int) -> np.ndarray:
+        if self._replay is not None:
+            u = self._replay.pop(0)
+            assert u.size == n, "replayed draws do not match the week"
+            return u
+        u = self.rng.random(n)
+        if self.taken is not None:
+            self.taken.append(u)
+        return u
+
+    def rows(self, entries: np.ndarray) -> np.ndarray:
+        """The rows of the given active entries in ``join_all``."""
+        return np.searchsorted(self.entries, entries)  # entries are in programme order
 
 
 class _ByEntry:

@@ -79,23 +79,19 @@ def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
 
 
 class SocialNetwork:
-    """Ties of the population: the baseline ties as sparse adjacency matrices, ties made by
+    """Ties of the population: the baseline ties as a sparse adjacency matrix, ties made by
     activities as a list.
 
-    ``same`` holds ties inside a group, ``cross`` ties across groups at baseline; ``new_src`` and
-    ``new_dst`` are the cross-group ties that mixed activities created (they outlast the activity).
+    ``base`` holds the baseline ties; ``new_src`` and ``new_dst`` are the cross-group ties that
+    mixed activities created (they outlast the activity).
     """
 
     def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray):
         self.n = group.shape[0]
         self.group = group
         self.src, self.dst = src, dst
-        same = group[src] == group[dst]
-        self.same = _symmetric(src[same], dst[same], self.n)
-        self.cross = _symmetric(src[~same], dst[~same], self.n)
-        self.base = (self.same + self.cross).tocsr()
-        self._base_row_lengths = np.diff(self.base.indptr)
-        self.base_rows = np.repeat(np.arange(self.n), self._base_row_lengths)
+        self.base = _symmetric(src, dst, self.n)
+        self._weighted: dict[float, sp.csr_matrix] = {}  # base with out-group ties weighted, per weight
         self._base_keys = np.sort(src * self.n + dst)
         self.new_src = np.zeros(0, dtype=np.int64)
         self.new_dst = np.zeros(0, dtype=np.int64)
@@ -111,6 +107,8 @@ class SocialNetwork:
         self.degree = self._base_degree.copy()
         # ties of each household to members of each group (own-group column included)
         self.ties_by_group = np.asarray(self.base @ self._onehot)
+        # ties within one's own group: all baseline (activities tie across groups only)
+        self._in_group_ties = self.ties_by_group[np.arange(self.n), self.group]
         self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
 
     # --- operations the mechanisms use -----------------------------------------------------
@@ -124,9 +122,15 @@ class SocialNetwork:
         return total / (deg if total.ndim == 1 else deg[:, None])
 
     def weighted_sum(self, values: np.ndarray, outgroup_weight: float) -> np.ndarray:
-        """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight``."""
-        cross = self.cross @ values + self._new_sum(values) if self._new_rows.size else self.cross @ values
-        return self.same @ values + outgroup_weight * cross
+        """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight`` (ties made by
+        activities are all out-group)."""
+        if outgroup_weight not in self._weighted:
+            rows = np.repeat(np.arange(self.n), np.diff(self.base.indptr))
+            same = self.group[rows] == self.group[self.base.indices]
+            self._weighted[outgroup_weight] = sp.csr_matrix(
+                (np.where(same, 1.0, outgroup_weight), self.base.indices, self.base.indptr), shape=self.base.shape)
+        total = self._weighted[outgroup_weight] @ values
+        return total + outgroup_weight * self._new_sum(values) if self._new_rows.size else total
 
     def _new_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum over each household's ties made by activities: the product with their adjacency
@@ -147,24 +151,30 @@ class SocialNetwork:
         group and every group but theirs.
         """
         if outgroup_weight not in self._non_member_weights:
-            own = self._onehot.astype(bool)
-            in_group = self.ties_by_group[own]
-            out_group = self.degree - in_group
-            in_part = np.where(own, 0.0, in_group[:, None])
-            out_part = np.where(own, out_group[:, None], out_group[:, None] - self.ties_by_group)
-            self._non_member_weights[outgroup_weight] = in_part + outgroup_weight * out_part
+            self._non_member_weights[outgroup_weight] = self._non_member_rows(slice(None), outgroup_weight)
         return self._non_member_weights[outgroup_weight]
 
+    def _non_member_rows(self, rows, outgroup_weight: float) -> np.ndarray:
+        own = self._onehot[rows].astype(bool)
+        by_group = self.ties_by_group[rows]
+        in_group = self._in_group_ties[rows]
+        out_group = self.degree[rows] - in_group
+        in_part = np.where(own, 0.0, in_group[:, None])
+        out_part = np.where(own, out_group[:, None], out_group[:, None] - by_group)
+        return in_part + outgroup_weight * out_part
+
     def mean_upward_gap(self, x: np.ndarray) -> np.ndarray:
-        """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull."""
-        gap = x[self.base.indices]                       # x_j, tie by tie (CSR order: rows sorted)
-        gap -= np.repeat(x, self._base_row_lengths)       # - x_i (rows in order: a repeat, not a gather)
-        np.maximum(gap, 0.0, out=gap)                    # in place: these arrays have a length of 2 x ties
-        total = np.bincount(self.base_rows, weights=gap, minlength=self.n)
-        if self.new_src.size:
-            a = np.concatenate([self.new_src, self.new_dst])
-            b = np.concatenate([self.new_dst, self.new_src])
-            total += np.bincount(a, weights=np.maximum(x[b] - x[a], 0.0), minlength=self.n)
+        """Mean over neighbours of max(x_j - x_i, 0): only better-off neighbours pull.
+
+        Tie by tie (each tie once): the worse-off end gets the difference, the other nothing.
+        """
+        total = np.zeros(self.n)
+        for src, dst in ((self.src, self.dst), (self.new_src, self.new_dst)):
+            if src.size:
+                d = x[dst] - x[src]
+                up = np.maximum(d, 0.0)                     # dst is better off: src is pulled up
+                total += np.bincount(src, weights=up, minlength=self.n)
+                total += np.bincount(dst, weights=up - d, minlength=self.n)  # up - d = max(-d, 0)
         return total / np.maximum(self.degree, 1.0)
 
     def add_ties(self, src: np.ndarray, dst: np.ndarray) -> int:
@@ -184,16 +194,19 @@ class SocialNetwork:
         self._new_rows = self._new_cells // self.n
         self._new_cols = self._new_cells - self._new_rows * self.n
         # each new tie adds one to the degree of both ends and to their ties to the other's group
-        self.degree += np.bincount(src, minlength=self.n) + np.bincount(dst, minlength=self.n)
+        np.add.at(self.degree, src, 1.0)
+        np.add.at(self.degree, dst, 1.0)
         np.add.at(self.ties_by_group, (src, self.group[dst]), 1.0)
         np.add.at(self.ties_by_group, (dst, self.group[src]), 1.0)
-        self._non_member_weights = {}
+        touched = np.unique(np.concatenate([src, dst]))
+        for w, weights in self._non_member_weights.items():
+            weights[touched] = self._non_member_rows(touched, w)
         self._graph = None
         return int(keys.size)
 
     def cross_group_ties(self) -> np.ndarray:
         """Ties of each household to households of other groups."""
-        return self.degree - self.ties_by_group[np.arange(self.n), self.group]
+        return self.degree - self._in_group_ties
 
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of one household (for the reference step and inspection)."""

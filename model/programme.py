@@ -18,6 +18,16 @@ from .state import State, row_any
 
 
 @dataclass(frozen=True)
+class Week:
+    entries: list["Entry"]  # active entries
+    active: np.ndarray      # their indices, in programme order
+    mixed: np.ndarray       # the active entries that mix groups
+    ending: np.ndarray      # entries active last week and not this week
+    places: np.ndarray      # places of every pool of every entry (pool_offset[k] + pool)
+    cost: float             # the programme's cost this week
+
+
+@dataclass(frozen=True)
 class Entry:
     index: int
     name: str
@@ -94,6 +104,8 @@ class Programme:
         self.max_wellbeing = np.array([np.inf if e.activity.max_wellbeing is None else e.activity.max_wellbeing
                                        for e in self.entries], dtype=float)
         # the pools of all entries numbered one after the other: entry k's pool j is pool_offset[k] + j
+        self._village = state.village
+        self.by_village = np.array([not e.activity.mixes_villages for e in self.entries], dtype=bool)
         self.pool_offset = np.cumsum([0] + [e.n_pools for e in self.entries])[:-1].astype(np.int64)
         self.n_pools = sum(e.n_pools for e in self.entries)
         # when each entry runs, and its pools' places during and after it (handed over)
@@ -105,56 +117,65 @@ class Programme:
         self._handover = np.concatenate([e.handover_capacity for e in self.entries]) if self.entries else np.zeros(0, int)
         self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
         self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
-        self._weeks: dict[int, tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._weeks: dict[int, Week] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _week(self, week: int) -> tuple[list[Entry], np.ndarray, np.ndarray, np.ndarray, float]:
-        """This week's active entries, their indices, the inactive ones', the places of every pool
-        and the programme's cost (``Entry.is_active``, ``places`` and ``weekly_cost`` of every entry,
-        made once per week number)."""
+    def _active_mask(self, week: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        running = (self._start <= week) & (week <= self._end)
+        after = week > self._end
+        return running, after, running | (after & self._hands_over)
+
+    def week(self, week: int) -> "Week":
+        """This week's schedule: ``Entry.is_active``, ``places`` and ``weekly_cost`` of every
+        entry, as arrays, made once per week number."""
         if week not in self._weeks:
-            running = (self._start <= week) & (week <= self._end)
-            after = week > self._end
-            active = running | (after & self._hands_over)
+            running, after, active = self._active_mask(week)
             places = np.where(running[self._pool_entry], self._capacity,
                               np.where(after[self._pool_entry], self._handover, 0))
-            cost = sum(c for c, r in zip(self._running_cost, running) if r)
-            self._weeks[week] = ([self.entries[k] for k in np.flatnonzero(active)], np.flatnonzero(active),
-                                 np.flatnonzero(~active), places, float(cost))
+            ks = np.flatnonzero(active)
+            self._weeks[week] = Week(
+                entries=[self.entries[k] for k in ks], active=ks, mixed=ks[self.mixes_groups[ks]],
+                ending=np.flatnonzero(self._active_mask(week - 1)[2] & ~active), places=places,
+                cost=float(sum(c for c, r in zip(self._running_cost, running) if r)))
         return self._weeks[week]
 
     def active(self, week: int) -> list[Entry]:
-        return self._week(week)[0]
+        return self.week(week).entries
 
     def active_indices(self, week: int) -> np.ndarray:
-        return self._week(week)[1]
+        return self.week(week).active
 
-    def inactive_indices(self, week: int) -> np.ndarray:
-        return self._week(week)[2]
+    def mixed_active_indices(self, week: int) -> np.ndarray:
+        """Indices of the active entries that mix groups, in programme order."""
+        return self.week(week).mixed
+
+    def ending(self, week: int) -> np.ndarray:
+        """Entries active last week and not this week (their members leave)."""
+        return self.week(week).ending
 
     def places(self, week: int) -> np.ndarray:
         """Places of every pool of every entry this week (indexed by pool_offset[k] + pool)."""
-        return self._week(week)[3]
+        return self.week(week).places
 
     def mixed_active(self, week: int) -> list[Entry]:
         return [e for e in self.active(week) if e.activity.mixes_groups]
 
-    def mixed_active_indices(self, week: int) -> np.ndarray:
-        """Indices of the active entries that mix groups, in programme order."""
-        ks = self.active_indices(week)
-        return ks[self.mixes_groups[ks]]
+    def pool_of(self, k: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Pool of household i in entry k, numbered across entries: ``pool_offset[k] + pool[k, i]``
+        (the village, or 0 where an entry mixes villages)."""
+        return self.pool_offset.take(k) + self._village.take(i) * self.by_village.take(k)
 
-    def doses(self, enrolled: np.ndarray) -> dict[str, np.ndarray]:
+    def doses(self, enrolled: np.ndarray, taking_part: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``
-        (``enrolled``: ``State.enrolled``, households x entries)."""
-        rows = np.flatnonzero(row_any(enrolled))  # the others get no dose
+        (``enrolled``: ``State.enrolled``, households x entries; ``taking_part``: its rows with any)."""
+        rows = np.flatnonzero(row_any(enrolled) if taking_part is None else taking_part)  # the others get no dose
         d = np.zeros((len(CHANNELS), enrolled.shape[0]))
         # einsum, not @: a BLAS product would start threads for sums of a few terms
         d[:, rows] = np.einsum("nk,kc->cn", enrolled[rows].astype(float), self.channel_matrix)
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
     def weekly_cost(self, week: int) -> float:
-        return self._week(week)[4]
+        return self.week(week).cost
 

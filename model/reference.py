@@ -65,10 +65,14 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
                                               st.coping[i], st.stigma[i], p)
             mean_att[i] = sum(st.attitude[i, h] for h in range(NG) if h != st.group[i]) / (NG - 1)
         terms = participation.entry_terms(prog, world.scenario.population.first_movers, p)
+        # one draw per member of each active entry, entries in programme order, members in index order
+        members = {e.index: [a.idx for a in agents if st.weeks_left[a.idx, e.index] > 0] for e in active}
+        u_drop = iter(draws.take(sum(len(m) for m in members.values())))
+        drop = {(k, i): next(u_drop) for k, m in members.items() for i in m}
         for e in active:
             k = e.index
             for a in agents:
-                if st.weeks_left[a.idx, k] > 0 and draws.drop[k][a.idx] < p.dropout_rate:
+                if st.weeks_left[a.idx, k] > 0 and drop[k, a.idx] < p.dropout_rate:
                     st.weeks_left[a.idx, k] = 0
             taken = [0] * e.n_pools
             for a in agents:
@@ -160,23 +164,19 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
                 st.contact_neg[i] += e_ * (1 - q)
 
     # --- new cross-group ties ----------------------------------------------------------------
+    # one draw per member of each mixed entry (making a tie), then one per tie maker (its partner)
     src, dst = [], []
-    for e in prog.mixed_active(week):
-        k = e.index
-        rate = p.tie_rate * e.activity.channel("ties")
-        members = [a.idx for a in agents if st.weeks_left[a.idx, k] > 0]
-        if len(members) < 2 or rate == 0:
-            continue
-        by_pool: dict[int, list[int]] = {}
-        for i in sorted(members):
-            by_pool.setdefault(int(e.pool[i]), []).append(i)
-        for i in members:
-            if draws.tie[k][i] < rate:
-                mates = by_pool[int(e.pool[i])]
-                j = mates[min(int(np.floor(draws.partner[k][i] * len(mates))), len(mates) - 1)]
-                if st.group[i] != st.group[j]:
-                    src.append(i)
-                    dst.append(j)
+    members = {e.index: [a.idx for a in agents if st.weeks_left[a.idx, e.index] > 0] for e in prog.mixed_active(week)}
+    u_tie = iter(draws.take(sum(len(m) for m in members.values())))
+    makers = [(e, i) for e in prog.mixed_active(week) for i in members[e.index]
+              if next(u_tie) < p.tie_rate * e.activity.channel("ties")]
+    u_partner = iter(draws.take(len(makers)))
+    for e, i in makers:
+        mates = [j for j in members[e.index] if e.pool[j] == e.pool[i]]  # in index order
+        j = mates[min(int(np.floor(next(u_partner) * len(mates))), len(mates) - 1)]
+        if st.group[i] != st.group[j]:
+            src.append(i)
+            dst.append(j)
     if src:
         net.add_ties(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
         nbrs = {a.idx: net.neighbours(a.idx) for a in agents}

@@ -24,10 +24,10 @@ def step(state: State, prog: Programme, net: SocialNetwork, week: int, draws: We
     """New ties of this week, over the (entry, member) pairs of all mixed entries at once."""
     mixed = prog.mixed_active_indices(week)
     a, i = pairs(enrolled[:, mixed].T)    # entry by entry, members in index order
-    k, row = mixed[a], draws.rows(mixed)[a]
-    makes = np.flatnonzero(draws.tie_all[row, i] < p.tie_rate * prog.tie_strength[k])
-    pool = prog.pool_offset[k] + prog.pool[k, i]  # pools numbered across entries
-    other = partners(i, pool, makes, draws.partner_all[row[makes], i[makes]])
+    k = mixed[a]
+    makes = np.flatnonzero(draws.take(i.size) < p.tie_rate * prog.tie_strength[k])
+    pool = prog.pool_of(k, i)  # pools numbered across entries
+    other = partners(i, pool, makes, draws.take(makes.size))
     src = i[makes]
     keep = state.group[src] != state.group[other]
     return net.add_ties(src[keep], other[keep])

@@ -18,7 +18,7 @@ from .draws import WeekDraws
 from .network import SocialNetwork
 from .params import Params
 from .programme import Programme
-from .state import State
+from .state import State, row_any
 
 
 @dataclass
@@ -45,13 +45,14 @@ def advance(state: State, world: World, week: int, draws: WeekDraws) -> int:
     nb_joined = world.network.neighbour_mean(state.ever.astype(float))
     participation.step(state, world.programme, week, draws, p, world.scenario.population.first_movers,
                        nb_joined, world.encouraging)
-    enrolled = state.enrolled  # who takes part this week (N x entries)
-    doses = world.programme.doses(enrolled)
+    enrolled = state.enrolled  # who takes part this week (N x entries) ...
+    taking_part = row_any(enrolled)  # ... in anything
+    doses = world.programme.doses(enrolled, taking_part)
     pss.step(state, doses, nb_joined, p)
     stressors.step(state, doses, world.network, p)
     contact.step(state, world.programme, week, p, enrolled)
     new_ties = ties.step(state, world.programme, world.network, week, draws, p, enrolled)
     influence.step(state, world.network, p)
     shocks.step(state, doses["mediation"], world.expected_cac, p)
-    participation.end_of_week(state, enrolled)
+    participation.end_of_week(state, enrolled, taking_part)
     return new_ties

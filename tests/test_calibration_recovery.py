@@ -20,6 +20,9 @@ from model.params import Params
 from tests.conftest import build, small_raw
 
 FITTED = ["acceptance_threshold", "alpha_contact_pos", "stubbornness_other", "alpha_coping"]
+# four intervals checked at once: at 97.5% each, all four hold their truths with probability at
+# least 90% (Bonferroni); at 90% each, only about 66% of the time, even for a well-calibrated posterior
+LEVEL = 1 - 0.1 / len(FITTED)
 BUDGET = Budget(population=50, generations=4, max_simulations=10**6, max_minutes=60, min_acceptance=0.0,
                 predictive=0)
 
@@ -32,13 +35,13 @@ def recovered(tmp_path_factory):
     targets = synthetic_targets(load_targets(TARGETS_PATH, spec.village_names()), spec, TRUTH, seed=5)
     history = calibrate(spec, targets, FITTED, BUDGET, tmp_path_factory.mktemp("recovery"), seed=5, workers=1,
                         base=Params().with_values(**TRUTH))
-    ci = credible_intervals(posterior_table(history)).set_index("parameter")
+    ci = credible_intervals(posterior_table(history), level=LEVEL).set_index("parameter")
     ci["truth"] = ci.index.map(TRUTH)
     return ci, history
 
 
 @pytest.mark.slow
-def test_every_known_value_lies_inside_its_90_percent_credible_interval(recovered):
+def test_every_known_value_lies_inside_its_credible_interval(recovered):
     ci, history = recovered
     assert history.max_t == BUDGET.generations - 1
     outside = ci[(ci.truth < ci.low) | (ci.truth > ci.high)]
