@@ -153,31 +153,31 @@ class CohesionModel(mesa.Model):
             # the survey's frame is who had taken part by the endline, not who joins later
             self._endline_frame = self.survey_frame()
         accept = s.min_other_attitude() >= self.params.acceptance_threshold
-        participating = s.participating
-        cross = self.network.cross_group_ties()
-        self._series.append(self._cell_means(accept, participating, cross))
-        accepting = np.bincount(s.group, weights=accept, minlength=len(GROUPS))  # whole numbers: exact sums
+        sums = self._cell_sums(accept, s.participating, self.network.cross_group_ties())
+        means = sums / self._cell_count_or_nan[:, None]
+        means[self._own_attitude] = np.nan  # attitude towards one's own group is not a state
+        self._series.append(np.column_stack([self._cell_count, means]))
+        # population and group means from the cell sums (acceptance, participation and ties are
+        # counts: exact sums)
+        m = {name: j for j, name in enumerate(TIMESERIES_METRICS)}
+        total = sums.sum(axis=0) / s.n
+        accepting = sums[:, m["acceptance"]].reshape(len(GROUPS), len(self.villages)).sum(axis=1)
         self.summary = {
-            "acceptance": float(accept.mean()),
+            "acceptance": float(total[m["acceptance"]]),
             **{f"acceptance_{g}": float(accepting[k] / self._group_size[k]) if self._group_size[k] else np.nan
                for k, g in enumerate(GROUPS)},
-            "wellbeing": float(s.wellbeing.mean()),
-            "coping": float(s.coping.mean()),
-            "stigma": float(s.stigma.mean()),
-            "participating": float(participating.mean()),
-            "cross_group_ties": float(cross.mean()),
+            **{name: float(total[m[name]]) for name in ("wellbeing", "coping", "stigma", "participating",
+                                                        "cross_group_ties")},
         }
         self.datacollector.collect(self)
 
-    def _cell_means(self, accept: np.ndarray, participating: np.ndarray, cross: np.ndarray) -> np.ndarray:
-        """Households and mean of each time-series metric per (group, village) cell: cells x (1 + metrics)."""
+    def _cell_sums(self, accept: np.ndarray, participating: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """Sum of each time-series metric per (group, village) cell (cells x metrics)."""
         s = self.state
         columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
                    accept, participating, cross]
-        sums = np.stack([np.bincount(self._cell, weights=c, minlength=self._cell_count.size) for c in columns], axis=1)
-        means = sums / self._cell_count_or_nan[:, None]
-        means[self._own_attitude] = np.nan  # attitude towards one's own group is not a state
-        return np.column_stack([self._cell_count, means])
+        return np.stack([np.bincount(self._cell, weights=c, minlength=self._cell_count.size) for c in columns],
+                        axis=1)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per week x group x village: households and mean state (timeseries.parquet)."""

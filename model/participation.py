@@ -57,25 +57,31 @@ def join_probability(z, threshold, p: Params):
     return p.join_rate / (1.0 + np.exp(-STEEPNESS * (z - threshold)))
 
 
+SMALL = 4096  # candidates below which a full sort costs less than the cut-off (tuning, not model)
+
+
 def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Give the free places of each pool to its candidates with the smallest keys.
 
     ``pool`` and ``keys`` are the candidates' pools and random order, ``free`` the free places of
     every pool. Returns a mask of the candidates that get a place. Where a pool has room for all
-    its candidates, all get one; elsewhere only the candidates under a cut-off are sorted, the
-    cut-off chosen so that about twice the free places fall under it (keys are uniform on
-    (0, 1)) and lifted to 1 in a pool where fewer than its free places do: the same places as a
-    sort of all candidates, for a sort of a few times the free places.
+    its candidates, all get one; elsewhere the candidates are sorted, or, beyond ``SMALL`` of
+    them, only those under a cut-off, chosen so that about twice the free places fall under it
+    (keys are uniform on (0, 1)) and lifted to 1 in a pool where fewer than its free places do:
+    the same places as a sort of all candidates, for a sort of a few times the free places.
     """
     n = np.bincount(pool, minlength=free.size)
     room = n <= free                                  # pools with a place for every candidate
-    cut = np.where(room, 0.0, 2.0 * np.maximum(free, 0) / np.maximum(n, 1))
-    under = keys < cut[pool]
-    short = ~room & (np.bincount(pool[under], minlength=free.size) < free)
-    if short.any():
-        cut[short] = np.inf
+    if keys.size <= SMALL:
+        queue = np.flatnonzero(~room[pool])
+    else:
+        cut = np.where(room, 0.0, 2.0 * np.maximum(free, 0) / np.maximum(n, 1))
         under = keys < cut[pool]
-    queue = np.flatnonzero(under)
+        short = ~room & (np.bincount(pool[under], minlength=free.size) < free)
+        if short.any():
+            cut[short] = np.inf
+            under = keys < cut[pool]
+        queue = np.flatnonzero(under)
     # the queue by key, then (stably) by pool: np.lexsort does the same several times slower
     by_key = queue[np.argsort(keys[queue])]
     small = pool.astype(np.int16) if free.size < 2**15 else pool  # a stable sort of int16 is a radix sort
@@ -91,7 +97,7 @@ def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray
 def pairs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row and column of every True of a 2-D mask (``np.nonzero``, faster through the flat index)."""
     flat = np.flatnonzero(mask)
-    rows = np.repeat(np.arange(mask.shape[0]), np.count_nonzero(mask, axis=1))
+    rows = flat // mask.shape[1]
     return rows, flat - rows * mask.shape[1]
 
 
