@@ -27,8 +27,7 @@ import numpy as np
 
 from .activities import CHANNELS, GROUPS
 from .params import Params
-from .participation import pairs
-from .programme import Programme
+from .programme import Members, Programme
 from .state import State, wellbeing_share
 
 
@@ -50,21 +49,17 @@ def familiarity_change(fam, e, d, p: Params):
     return p.familiarity_rate * (e + d) * (1.0 - fam)
 
 
-def exposures(state: State, prog: Programme, week: int, enrolled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exposures(state: State, prog: Programme, members: Members) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contact and dialogue exposure to every group this week.
 
     Returns ``met``, the households in a mixed activity this week (sorted), and their exposures
     ``e`` and ``d`` (len(met) x 3 each); every other household has none. The work runs over
-    (entry, member) pairs of all mixed entries at once; an entry with a single member meets no one.
+    the (entry, member) pairs of all mixed entries at once (``programme.mixed_members``); alone in
+    its pool, a member meets no one (its exposure is 0).
     """
     ng = len(GROUPS)
-    mixed = prog.mixed_active_indices(week)
-    a, i = pairs(enrolled[:, mixed].T)
-    company = np.bincount(a, minlength=mixed.size)[a] >= 2  # an entry with a single member meets no one
-    a, i = a[company], i[company]
-    k = mixed[a]
+    k, i, pool = members.k, members.i, members.pool
     # share of each group among the other members of one's pool (pools numbered across entries)
-    pool = prog.pool_of(k, i)
     g = state.group[i]
     counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)
     total = functools.reduce(np.add, counts.T)
@@ -84,8 +79,8 @@ def exposures(state: State, prog: Programme, week: int, enrolled: np.ndarray) ->
     return met, e, d
 
 
-def step(state: State, prog: Programme, week: int, p: Params, enrolled: np.ndarray) -> None:
-    met, e, d = exposures(state, prog, week, enrolled)
+def step(state: State, prog: Programme, members: Members, p: Params) -> None:
+    met, e, d = exposures(state, prog, members)
     if met.size == 0:
         return
     other = state.other_mask[met]
@@ -97,5 +92,5 @@ def step(state: State, prog: Programme, week: int, p: Params, enrolled: np.ndarr
     state.attitude[met] = np.clip(a + da, 0.0, 1.0)
     state.anchor[met] = np.clip(state.anchor[met] + da, 0.0, 1.0)
     state.familiarity[met] = np.clip(fam + familiarity_change(fam, e, d, p) * other, 0.0, 1.0)
-    state.contact_pos[met] += (e * q).sum(axis=1)
-    state.contact_neg[met] += (e * (1.0 - q)).sum(axis=1)
+    state.contact_pos[met] += functools.reduce(np.add, (e * q).T)  # summed over groups (column by
+    state.contact_neg[met] += functools.reduce(np.add, (e * (1.0 - q)).T)  # column: faster than .sum(axis=1))

@@ -94,11 +94,17 @@ class CohesionModel(mesa.Model):
 
         # (group, village) cells of the time series, fixed for the run
         ng, nv = len(GROUPS), len(self.villages)
-        cell = self.state.group.astype(np.int64) * nv + self.state.village
+        cell = self.state.group.astype(np.int64) * nv + self.state.village  # group-major: the series' order
         self._group_size = np.bincount(self.state.group, minlength=ng)
         self._cell_count = np.bincount(cell, minlength=ng * nv).astype(float)
         self._cell_count_or_nan = np.where(self._cell_count > 0, self._cell_count, np.nan)
-        self._cell = cell
+        # households come in (village, group) blocks (population.build_population), so a cell's
+        # households are consecutive: its sums are segment sums (np.add.reduceat)
+        block = self.state.village.astype(np.int64) * ng + self.state.group
+        by_block = np.argsort(block, kind="stable")
+        self._cell_order = None if np.array_equal(by_block, np.arange(block.size)) else by_block
+        self._cell_starts = np.flatnonzero(np.diff(block[by_block], prepend=-1))  # first household of each cell
+        self._cell_of_start = cell[by_block][self._cell_starts]
         self._own_attitude = np.zeros((ng * nv, len(TIMESERIES_METRICS)), dtype=bool)
         for k in range(ng):
             self._own_attitude[np.arange(ng * nv) // nv == k, TIMESERIES_METRICS.index(f"attitude_{GROUPS[k]}")] = True
@@ -176,8 +182,12 @@ class CohesionModel(mesa.Model):
         s = self.state
         columns = [s.wellbeing, s.coping, s.stigma, s.attitude[:, 0], s.attitude[:, 1], s.attitude[:, 2],
                    accept, participating, cross]
-        return np.stack([np.bincount(self._cell, weights=c, minlength=self._cell_count.size) for c in columns],
-                        axis=1)
+        sums = np.zeros((self._cell_count.size, len(columns)))
+        if self._cell_starts.size:
+            for j, c in enumerate(columns):
+                c = c if self._cell_order is None else c[self._cell_order]
+                sums[self._cell_of_start, j] = np.add.reduceat(c, self._cell_starts)
+        return sums
 
     def timeseries(self) -> pd.DataFrame:
         """One row per week x group x village: households and mean state (timeseries.parquet)."""

@@ -99,6 +99,7 @@ class SocialNetwork:
         self._new_cells = np.zeros(0, dtype=np.int64)  # sorted, both src * n + dst and dst * n + src
         self._new_rows = np.zeros(0, dtype=np.int64)   # the new ties in both directions, sorted by row
         self._new_cols = np.zeros(0, dtype=np.int64)   # then column (the order of a CSR matrix)
+        self._new_cell_index: dict[int, np.ndarray] = {}
         self._graph: nx.Graph | None = None
         self._onehot = np.zeros((self.n, len(GROUPS)))
         self._onehot[np.arange(self.n), self.group] = 1.0
@@ -139,8 +140,10 @@ class SocialNetwork:
         if values.ndim == 1:
             return np.bincount(self._new_rows, weights=values[self._new_cols], minlength=self.n)
         k = values.shape[1]
-        cell = (self._new_rows[:, None] * k + np.arange(k)).ravel()
-        return np.bincount(cell, weights=values[self._new_cols].ravel(), minlength=self.n * k).reshape(self.n, k)
+        if k not in self._new_cell_index:  # (row, column) of each tie's k values, until ties change
+            self._new_cell_index[k] = (self._new_rows[:, None] * k + np.arange(k)).ravel()
+        return np.bincount(self._new_cell_index[k], weights=values[self._new_cols].ravel(),
+                           minlength=self.n * k).reshape(self.n, k)
 
     def weighted_ties_to_non_members(self, outgroup_weight: float) -> np.ndarray:
         """N x 3: ties to households outside each group, out-group ties weighted by ``outgroup_weight``.
@@ -182,7 +185,7 @@ class SocialNetwork:
         if src.size == 0:
             return 0
         lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-        keys = np.unique(lo[lo != hi] * self.n + hi[lo != hi])
+        keys = sorted_unique(lo[lo != hi] * self.n + hi[lo != hi])
         keys = keys[~_contains(self._base_keys, keys) & ~_contains(self._new_keys, keys)]
         if keys.size == 0:
             return 0
@@ -193,6 +196,7 @@ class SocialNetwork:
         self._new_cells = _insert_sorted(self._new_cells, np.sort(np.concatenate([keys, dst * self.n + src])))
         self._new_rows = self._new_cells // self.n
         self._new_cols = self._new_cells - self._new_rows * self.n
+        self._new_cell_index: dict[int, np.ndarray] = {}
         # each new tie adds one to the degree of both ends and to their ties to the other's group
         np.add.at(self.degree, src, 1.0)
         np.add.at(self.degree, dst, 1.0)

@@ -57,31 +57,25 @@ def join_probability(z, threshold, p: Params):
     return p.join_rate / (1.0 + np.exp(-STEEPNESS * (z - threshold)))
 
 
-SMALL = 4096  # candidates below which a full sort costs less than the cut-off (tuning, not model)
-
-
 def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Give the free places of each pool to its candidates with the smallest keys.
 
     ``pool`` and ``keys`` are the candidates' pools and random order, ``free`` the free places of
     every pool. Returns a mask of the candidates that get a place. Where a pool has room for all
-    its candidates, all get one; elsewhere the candidates are sorted, or, beyond ``SMALL`` of
-    them, only those under a cut-off, chosen so that about twice the free places fall under it
-    (keys are uniform on (0, 1)) and lifted to 1 in a pool where fewer than its free places do:
-    the same places as a sort of all candidates, for a sort of a few times the free places.
+    its candidates, all get one; elsewhere only the candidates under a cut-off are sorted, the
+    cut-off chosen so that about twice the free places fall under it (keys are uniform on
+    (0, 1)) and lifted to 1 in a pool where fewer than its free places do: the same places as a
+    sort of all candidates, for a sort of a few times the free places.
     """
     n = np.bincount(pool, minlength=free.size)
     room = n <= free                                  # pools with a place for every candidate
-    if keys.size <= SMALL:
-        queue = np.flatnonzero(~room[pool])
-    else:
-        cut = np.where(room, 0.0, 2.0 * np.maximum(free, 0) / np.maximum(n, 1))
+    cut = np.where(room, 0.0, 2.0 * np.maximum(free, 0) / np.maximum(n, 1))
+    under = keys < cut[pool]
+    short = ~room & (np.bincount(pool[under], minlength=free.size) < free)
+    if short.any():
+        cut[short] = np.inf
         under = keys < cut[pool]
-        short = ~room & (np.bincount(pool[under], minlength=free.size) < free)
-        if short.any():
-            cut[short] = np.inf
-            under = keys < cut[pool]
-        queue = np.flatnonzero(under)
+    queue = np.flatnonzero(under)
     # the queue by key, then (stably) by pool: np.lexsort does the same several times slower
     by_key = queue[np.argsort(keys[queue])]
     small = pool.astype(np.int16) if free.size < 2**15 else pool  # a stable sort of int16 is a radix sort
@@ -133,6 +127,8 @@ def step(state: State, prog: Programme, week: int, draws: WeekDraws, p: Params, 
     free = prog.places(week) - taken
     # entries with a free place somewhere take candidates
     open_ = np.flatnonzero(np.logical_or.reduceat(free > 0, prog.pool_offset)[ks])
+    if open_.size == 0:
+        return
     pull = base_pull(nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
     household = (pull, state.need, state.mean_other_attitude(), state.threshold)
     terms = entry_terms(prog, first_movers, p)

@@ -28,6 +28,15 @@ class Week:
 
 
 @dataclass(frozen=True)
+class Members:
+    """The members of the week's mixed entries, as (entry, household) pairs: entries in programme
+    order, households in index order within each; ``pool`` numbered across entries."""
+    k: np.ndarray
+    i: np.ndarray
+    pool: np.ndarray
+
+
+@dataclass(frozen=True)
 class Entry:
     index: int
     name: str
@@ -161,6 +170,14 @@ class Programme:
 
     def mixed_active(self, week: int) -> list[Entry]:
         return [e for e in self.active(week) if e.activity.mixes_groups]
+
+    def mixed_members(self, week: int, enrolled: np.ndarray) -> Members:
+        """Who takes part in this week's mixed entries (``enrolled``: ``State.enrolled``)."""
+        mixed = self.mixed_active_indices(week)
+        flat = np.flatnonzero(enrolled[:, mixed].T)
+        a = flat // enrolled.shape[0]
+        k, i = mixed[a], flat - a * enrolled.shape[0]
+        return Members(k, i, self.pool_of(k, i))
 
     def pool_of(self, k: np.ndarray, i: np.ndarray) -> np.ndarray:
         """Pool of household i in entry k, numbered across entries: ``pool_offset[k] + pool[k, i]``

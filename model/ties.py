@@ -14,20 +14,16 @@ import numpy as np
 from .draws import WeekDraws
 from .network import SocialNetwork
 from .params import Params
-from .participation import pairs
-from .programme import Programme
+from .programme import Members, Programme
 from .state import State
 
 
-def step(state: State, prog: Programme, net: SocialNetwork, week: int, draws: WeekDraws, p: Params,
-         enrolled: np.ndarray) -> int:
-    """New ties of this week, over the (entry, member) pairs of all mixed entries at once."""
-    mixed = prog.mixed_active_indices(week)
-    a, i = pairs(enrolled[:, mixed].T)    # entry by entry, members in index order
-    k = mixed[a]
+def step(state: State, prog: Programme, net: SocialNetwork, members: Members, draws: WeekDraws, p: Params) -> int:
+    """New ties of this week, over the (entry, member) pairs of all mixed entries at once
+    (``programme.mixed_members``)."""
+    k, i = members.k, members.i
     makes = np.flatnonzero(draws.take(i.size) < p.tie_rate * prog.tie_strength[k])
-    pool = prog.pool_of(k, i)  # pools numbered across entries
-    other = partners(i, pool, makes, draws.take(makes.size))
+    other = partners(i, members.pool, makes, draws.take(makes.size))
     src = i[makes]
     keep = state.group[src] != state.group[other]
     return net.add_ties(src[keep], other[keep])

@@ -50,8 +50,9 @@ def advance(state: State, world: World, week: int, draws: WeekDraws) -> int:
     doses = world.programme.doses(enrolled, taking_part)
     pss.step(state, doses, nb_joined, p)
     stressors.step(state, doses, world.network, p)
-    contact.step(state, world.programme, week, p, enrolled)
-    new_ties = ties.step(state, world.programme, world.network, week, draws, p, enrolled)
+    members = world.programme.mixed_members(week, enrolled)  # of the entries that mix groups
+    contact.step(state, world.programme, members, p)
+    new_ties = ties.step(state, world.programme, world.network, members, draws, p)
     influence.step(state, world.network, p)
     shocks.step(state, doses["mediation"], world.expected_cac, p)
     participation.end_of_week(state, enrolled, taking_part)
