@@ -277,6 +277,10 @@ def _run_processes(fn, tasks, workers: int) -> Iterator[tuple[int, dict[str, pd.
         return
     # forkserver: workers do not inherit this process's threads (Dask's, rich's) as fork would; the
     # server imports the model once, so each worker starts as a fork of it, not from scratch
+    # one BLAS thread per worker (the workers are the parallelism): set before the fork server
+    # starts, which the workers inherit it from (Dask's workers set the same themselves)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["experiments.runner", fn.__module__])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)

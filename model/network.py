@@ -89,12 +89,14 @@ class SocialNetwork:
     def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray):
         self.n = group.shape[0]
         self.group = group
-        self.src, self.dst = src, dst
+        # both ends of every tie, baseline ones first, then those made by activities, with room to
+        # grow (``src``, ``dst``, ``new_src``, ``new_dst`` are views of it)
+        self._n_base = self._n_ties = src.size
+        self._ends = np.empty((2, src.size + max(1024, src.size // 8)), dtype=np.int64)
+        self._ends[0, :src.size], self._ends[1, :src.size] = src, dst
         self.base = _symmetric(src, dst, self.n)
         self._weighted: dict[float, sp.csr_matrix] = {}  # base with out-group ties weighted, per weight
         self._base_keys = np.sort(src * self.n + dst)
-        self.new_src = np.zeros(0, dtype=np.int64)
-        self.new_dst = np.zeros(0, dtype=np.int64)
         self._new_keys = np.zeros(0, dtype=np.int64)  # sorted, src * n + dst
         self._new_cells = np.zeros(0, dtype=np.int64)  # sorted, both src * n + dst and dst * n + src
         self._new_rows = np.zeros(0, dtype=np.int64)   # the new ties in both directions, sorted by row
@@ -111,6 +113,22 @@ class SocialNetwork:
         # ties within one's own group: all baseline (activities tie across groups only)
         self._in_group_ties = self.ties_by_group[np.arange(self.n), self.group]
         self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
+
+    @property
+    def src(self) -> np.ndarray:
+        return self._ends[0, :self._n_base]
+
+    @property
+    def dst(self) -> np.ndarray:
+        return self._ends[1, :self._n_base]
+
+    @property
+    def new_src(self) -> np.ndarray:
+        return self._ends[0, self._n_base:self._n_ties]
+
+    @property
+    def new_dst(self) -> np.ndarray:
+        return self._ends[1, self._n_base:self._n_ties]
 
     # --- operations the mechanisms use -----------------------------------------------------
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
@@ -171,13 +189,11 @@ class SocialNetwork:
 
         Tie by tie (each tie once): the worse-off end gets the difference, the other nothing.
         """
-        total = np.zeros(self.n)
-        for src, dst in ((self.src, self.dst), (self.new_src, self.new_dst)):
-            if src.size:
-                d = x[dst] - x[src]
-                up = np.maximum(d, 0.0)                     # dst is better off: src is pulled up
-                total += np.bincount(src, weights=up, minlength=self.n)
-                total += np.bincount(dst, weights=up - d, minlength=self.n)  # up - d = max(-d, 0)
+        src, dst = self._ends[0, :self._n_ties], self._ends[1, :self._n_ties]
+        d = x[dst] - x[src]
+        up = np.maximum(d, 0.0)                                            # dst better off: src pulled up
+        total = np.bincount(src, weights=up, minlength=self.n)
+        total += np.bincount(dst, weights=up - d, minlength=self.n)      # up - d = max(-d, 0)
         return total / np.maximum(self.degree, 1.0)
 
     def add_ties(self, src: np.ndarray, dst: np.ndarray) -> int:
@@ -191,8 +207,13 @@ class SocialNetwork:
             return 0
         src, dst = keys // self.n, keys % self.n
         self._new_keys = _insert_sorted(self._new_keys, keys)
-        self.new_src = np.concatenate([self.new_src, src])
-        self.new_dst = np.concatenate([self.new_dst, dst])
+        if self._n_ties + keys.size > self._ends.shape[1]:  # grow by half at least
+            grown = np.empty((2, max(self._n_ties + keys.size, self._ends.shape[1] * 3 // 2)), dtype=np.int64)
+            grown[:, :self._n_ties] = self._ends[:, :self._n_ties]
+            self._ends = grown
+        self._ends[0, self._n_ties:self._n_ties + keys.size] = src
+        self._ends[1, self._n_ties:self._n_ties + keys.size] = dst
+        self._n_ties += keys.size
         self._new_cells = _insert_sorted(self._new_cells, np.sort(np.concatenate([keys, dst * self.n + src])))
         self._new_rows = self._new_cells // self.n
         self._new_cols = self._new_cells - self._new_rows * self.n
@@ -220,7 +241,7 @@ class SocialNetwork:
 
     @property
     def n_ties(self) -> int:
-        return int(self.src.size + self.new_src.size)
+        return int(self._n_ties)
 
     def to_networkx(self, village: np.ndarray | None = None) -> nx.Graph:
         """The network as a networkx graph; ties made by activities carry ``kind='activity'``."""

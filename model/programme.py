@@ -127,27 +127,32 @@ class Programme:
         self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
         self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
         self._weeks: dict[int, Week] = {}
+        self._schedule(np.arange(scenario.horizon_weeks + 1))
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _active_mask(self, week: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        running = (self._start <= week) & (week <= self._end)
-        after = week > self._end
-        return running, after, running | (after & self._hands_over)
+    def _schedule(self, weeks: np.ndarray) -> None:
+        """Make the ``Week`` of each of ``weeks`` (arrays over weeks x entries at once)."""
+        w = weeks[:, None]
+        running = (self._start <= w) & (w <= self._end)
+        after = w > self._end
+        active = running | (after & self._hands_over)
+        was_active = ((self._start <= w - 1) & (w - 1 <= self._end)) | ((w - 1 > self._end) & self._hands_over)
+        places = np.where(running[:, self._pool_entry], self._capacity,
+                          np.where(after[:, self._pool_entry], self._handover, 0))
+        for j, week in enumerate(weeks.tolist()):
+            ks = np.flatnonzero(active[j])
+            self._weeks[week] = Week(
+                entries=[self.entries[k] for k in ks], active=ks, mixed=ks[self.mixes_groups[ks]],
+                ending=np.flatnonzero(was_active[j] & ~active[j]), places=places[j],
+                cost=float(sum(c for c, r in zip(self._running_cost, running[j]) if r)))
 
     def week(self, week: int) -> "Week":
         """This week's schedule: ``Entry.is_active``, ``places`` and ``weekly_cost`` of every
-        entry, as arrays, made once per week number."""
+        entry, as arrays (made for the scenario's weeks at once, for later weeks when asked)."""
         if week not in self._weeks:
-            running, after, active = self._active_mask(week)
-            places = np.where(running[self._pool_entry], self._capacity,
-                              np.where(after[self._pool_entry], self._handover, 0))
-            ks = np.flatnonzero(active)
-            self._weeks[week] = Week(
-                entries=[self.entries[k] for k in ks], active=ks, mixed=ks[self.mixes_groups[ks]],
-                ending=np.flatnonzero(self._active_mask(week - 1)[2] & ~active), places=places,
-                cost=float(sum(c for c, r in zip(self._running_cost, running) if r)))
+            self._schedule(np.array([week]))
         return self._weeks[week]
 
     def active(self, week: int) -> list[Entry]:
@@ -189,8 +194,7 @@ class Programme:
         (``enrolled``: ``State.enrolled``, households x entries; ``taking_part``: its rows with any)."""
         rows = np.flatnonzero(row_any(enrolled) if taking_part is None else taking_part)  # the others get no dose
         d = np.zeros((len(CHANNELS), enrolled.shape[0]))
-        # einsum, not @: a BLAS product would start threads for sums of a few terms
-        d[:, rows] = np.einsum("nk,kc->cn", enrolled[rows].astype(float), self.channel_matrix)
+        d[:, rows] = (enrolled[rows].astype(float) @ self.channel_matrix).T
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
     def weekly_cost(self, week: int) -> float:
