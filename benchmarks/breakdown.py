@@ -28,7 +28,7 @@ TIMED = [
     ("model.model", "Programme", "set-up: programme"),
     ("model.influence", "settle", "set-up: settle attitudes"),
     ("model.stressors", "settle", "set-up: settle well-being"),
-    ("model.agents.Household", "create_agents", "set-up: Mesa agents"),
+    ("model.model.CohesionModel", "_create_households", "set-up: Mesa agents"),
     ("model.draws.WeekDraws", "draw", "week: random draws"),
     ("model.week.shocks", "apply_event", "week: shocks (events)"),
     ("model.week.participation", "step", "week: participation"),

@@ -90,7 +90,7 @@ class CohesionModel(mesa.Model):
         )
         # one Mesa agent per household, registered with the model (model.agents); a comprehension
         # rather than Household.create_agents, whose extra AgentSet costs 1.6 s at 10^6 households
-        self.households: list[Household] = [Household(self, i) for i in range(self.state.n)]
+        self.households: list[Household] = self._create_households()
 
         # (group, village) cells of the time series, fixed for the run
         ng, nv = len(GROUPS), len(self.villages)
@@ -127,6 +127,9 @@ class CohesionModel(mesa.Model):
             **{f"tension_{v}": (lambda m, i=i: float(m.state.tension[i])) for i, v in enumerate(self.villages)},
         })
         self._observe()
+
+    def _create_households(self) -> list[Household]:
+        return [Household(self, i) for i in range(self.state.n)]
 
     # --- running ---------------------------------------------------------------------------
     def step(self) -> None:
