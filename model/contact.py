@@ -28,7 +28,7 @@ import numpy as np
 from .activities import CHANNELS, GROUPS
 from .params import Params
 from .programme import Members, Programme
-from .state import State, wellbeing_share
+from .state import State, clip01, wellbeing_share
 
 
 def readiness(c, x, fam, tension, exposure, p: Params):
@@ -89,8 +89,8 @@ def step(state: State, prog: Programme, members: Members, p: Params) -> None:
     r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p)
     q = positivity(r, p)
     da = attitude_change(a, e, d, fam, q, p) * other
-    state.attitude[met] = np.clip(a + da, 0.0, 1.0)
-    state.anchor[met] = np.clip(state.anchor[met] + da, 0.0, 1.0)
-    state.familiarity[met] = np.clip(fam + familiarity_change(fam, e, d, p) * other, 0.0, 1.0)
+    state.attitude[met] = clip01(a + da)
+    state.anchor[met] = clip01(state.anchor[met] + da)
+    state.familiarity[met] = clip01(fam + familiarity_change(fam, e, d, p) * other)
     state.contact_pos[met] += functools.reduce(np.add, (e * q).T)  # summed over groups (column by
     state.contact_neg[met] += functools.reduce(np.add, (e * (1.0 - q)).T)  # column: faster than .sum(axis=1))

@@ -18,7 +18,7 @@ import numpy as np
 from .activities import GROUPS
 from .network import SocialNetwork
 from .params import Params
-from .state import State
+from .state import State, clip01
 
 
 def fj_change(a, m, anchor, s, p: Params):
@@ -61,4 +61,4 @@ def step(state: State, net: SocialNetwork, p: Params) -> None:
         return
     m = neighbour_attitudes(state, net, p)
     da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
-    state.attitude = np.clip(state.attitude + da, 0.0, 1.0)
+    state.attitude = clip01(state.attitude + da)

@@ -68,8 +68,15 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 def _insert_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Merge sorted ``keys`` into ``sorted_keys`` (a linear insert, not a new sort)."""
-    return np.insert(sorted_keys, np.searchsorted(sorted_keys, keys), keys)
+    """Merge sorted ``keys`` into ``sorted_keys`` (a linear merge, not a new sort; ``np.insert``
+    does the same with more Python around it)."""
+    at = np.searchsorted(sorted_keys, keys) + np.arange(keys.size)  # where the new keys end up
+    out = np.empty(sorted_keys.size + keys.size, dtype=sorted_keys.dtype)
+    old = np.ones(out.size, dtype=bool)
+    old[at] = False
+    out[at] = keys
+    out[old] = sorted_keys
+    return out
 
 
 def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
@@ -97,7 +104,6 @@ class SocialNetwork:
         self.base = _symmetric(src, dst, self.n)
         self._weighted: dict[float, sp.csr_matrix] = {}  # base with out-group ties weighted, per weight
         self._base_keys = np.sort(src * self.n + dst)
-        self._new_keys = np.zeros(0, dtype=np.int64)  # sorted, src * n + dst
         self._new_cells = np.zeros(0, dtype=np.int64)  # sorted, both src * n + dst and dst * n + src
         self._new_rows = np.zeros(0, dtype=np.int64)   # the new ties in both directions, sorted by row
         self._new_cols = np.zeros(0, dtype=np.int64)   # then column (the order of a CSR matrix)
@@ -202,11 +208,10 @@ class SocialNetwork:
             return 0
         lo, hi = np.minimum(src, dst), np.maximum(src, dst)
         keys = sorted_unique(lo[lo != hi] * self.n + hi[lo != hi])
-        keys = keys[~_contains(self._base_keys, keys) & ~_contains(self._new_keys, keys)]
+        keys = keys[~_contains(self._base_keys, keys) & ~_contains(self._new_cells, keys)]
         if keys.size == 0:
             return 0
         src, dst = keys // self.n, keys % self.n
-        self._new_keys = _insert_sorted(self._new_keys, keys)
         if self._n_ties + keys.size > self._ends.shape[1]:  # grow by half at least
             grown = np.empty((2, max(self._n_ties + keys.size, self._ends.shape[1] * 3 // 2)), dtype=np.int64)
             grown[:, :self._n_ties] = self._ends[:, :self._n_ties]
@@ -236,7 +241,8 @@ class SocialNetwork:
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of one household (for the reference step and inspection)."""
         base = self.base.indices[self.base.indptr[i]:self.base.indptr[i + 1]]
-        new = np.concatenate([self.new_dst[self.new_src == i], self.new_src[self.new_dst == i]])
+        src, dst = self.new_src, self.new_dst
+        new = np.concatenate([dst[src == i], src[dst == i]])
         return np.concatenate([base, new]).astype(np.int64)
 
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .params import Params
-from .state import State
+from .state import State, clip01
 
 
 def coping_change(c, c0, dose, p: Params):
@@ -27,5 +27,5 @@ def stigma_change(s, dose, nb_joined, p: Params):
 def step(state: State, doses: dict[str, np.ndarray], nb_joined: np.ndarray, p: Params) -> None:
     dc = coping_change(state.coping, state.coping0, doses["coping"], p)
     ds = stigma_change(state.stigma, doses["stigma"], nb_joined, p)
-    state.coping = np.clip(state.coping + dc, 0.0, 1.0)
-    state.stigma = np.clip(state.stigma + ds, 0.0, 1.0)
+    state.coping = clip01(state.coping + dc)
+    state.stigma = clip01(state.stigma + ds)

@@ -64,16 +64,17 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
             pull[i] = participation.base_pull(nb_joined[i], world.encouraging[i], st.leadership[st.village[i]],
                                               st.coping[i], st.stigma[i], p)
             mean_att[i] = sum(st.attitude[i, h] for h in range(NG) if h != st.group[i]) / (NG - 1)
-        terms = participation.entry_terms(prog, world.scenario.population.first_movers, p)
-        # one draw per member of each active entry, entries in programme order, members in index order
+        terms = participation.entry_terms(prog, world.scenario.population.first_movers, p).tolist()
+        # leaving early: one draw per member of each active entry, entries in programme order,
+        # members in index order
         members = {e.index: [a.idx for a in agents if st.weeks_left[a.idx, e.index] > 0] for e in active}
         u_drop = iter(draws.take(sum(len(m) for m in members.values())))
-        drop = {(k, i): next(u_drop) for k, m in members.items() for i in m}
+        for k, m in members.items():
+            for i in m:
+                if next(u_drop) < p.dropout_rate:
+                    st.weeks_left[i, k] = 0
         for e in active:
             k = e.index
-            for a in agents:
-                if st.weeks_left[a.idx, k] > 0 and drop[k, a.idx] < p.dropout_rate:
-                    st.weeks_left[a.idx, k] = 0
             taken = [0] * e.n_pools
             for a in agents:
                 if st.weeks_left[a.idx, k] > 0:
@@ -171,8 +172,12 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
     makers = [(e, i) for e in prog.mixed_active(week) for i in members[e.index]
               if next(u_tie) < p.tie_rate * e.activity.channel("ties")]
     u_partner = iter(draws.take(len(makers)))
+    by_pool: dict[tuple[int, int], list[int]] = {}  # members of each entry's pools, in index order
+    for k, m in members.items():
+        for i in m:
+            by_pool.setdefault((k, int(prog.entries[k].pool[i])), []).append(i)
     for e, i in makers:
-        mates = [j for j in members[e.index] if e.pool[j] == e.pool[i]]  # in index order
+        mates = by_pool[e.index, int(e.pool[i])]
         j = mates[min(int(np.floor(next(u_partner) * len(mates))), len(mates) - 1)]
         if st.group[i] != st.group[j]:
             src.append(i)

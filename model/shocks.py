@@ -27,7 +27,7 @@ from scenarios.schema import Event
 from .activities import GROUPS
 from .params import Params
 from .population import village_means
-from .state import State, wellbeing_score, wellbeing_share
+from .state import State, clip01, wellbeing_score, wellbeing_share
 
 ALL = tuple(range(len(GROUPS)))
 FPA, VF, HC = (GROUPS.index(g) for g in ("FPA", "VF", "HC"))
@@ -66,19 +66,19 @@ def apply_event(state: State, event: Event, villages: list[int], p: Params) -> N
     mu = strength(event.magnitude, state.mediation, p)          # per village
     hit_v = np.zeros_like(mu)
     hit_v[villages] = mu[villages]
-    state.tension = np.clip(state.tension + kind.tension * hit_v, 0.0, 1.0)
+    state.tension = clip01(state.tension + kind.tension * hit_v)
     hit = hit_v[state.village]                                   # per household
     rows = np.isin(state.group, kind.holders)
     cols = np.zeros(len(GROUPS), dtype=bool)
     cols[list(kind.towards)] = True
     fall = (kind.attitude * hit * rows)[:, None] * cols[None, :] * state.other_mask
-    state.attitude = np.clip(state.attitude * (1.0 - fall), 0.0, 1.0)
-    state.anchor = np.clip(state.anchor * (1.0 - fall), 0.0, 1.0)
+    state.attitude = clip01(state.attitude * (1.0 - fall))
+    state.anchor = clip01(state.anchor * (1.0 - fall))
     x = wellbeing_share(state.wellbeing) - kind.wellbeing * hit * np.isin(state.group, kind.wellbeing_of)
-    state.wellbeing = wellbeing_score(np.clip(x, 0.0, 1.0))
-    state.need = np.clip(state.need + kind.need * hit * (1.0 - state.need), 0.0, 1.0)
+    state.wellbeing = wellbeing_score(clip01(x))
+    state.need = clip01(state.need + kind.need * hit * (1.0 - state.need))
     b_rise = kind.barriers * hit * np.isin(state.group, kind.barriers_of)
-    state.barriers = np.clip(state.barriers + b_rise * (1.0 - state.barriers), 0.0, 1.0)
+    state.barriers = clip01(state.barriers + b_rise * (1.0 - state.barriers))
 
 
 def mediation_change(m, dose, p: Params):
@@ -94,7 +94,7 @@ def step(state: State, mediation_dose: np.ndarray, expected_cac: np.ndarray, p: 
     """Build mediation capacity and move tension, village by village (arrays of 3)."""
     nv = state.tension.shape[0]
     dose_v = np.bincount(state.village, weights=mediation_dose, minlength=nv) / expected_cac
-    state.mediation = np.clip(state.mediation + mediation_change(state.mediation, dose_v, p), 0.0, 1.0)
+    state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v, p))
     a_v = village_means(state.mean_other_attitude(), state.village, nv)
     dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation, p)
-    state.tension = np.clip(state.tension + dt, 0.0, 1.0)
+    state.tension = clip01(state.tension + dt)

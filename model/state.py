@@ -112,6 +112,12 @@ def row_any(mask: np.ndarray) -> np.ndarray:
     return functools.reduce(np.logical_or, mask.T, np.zeros(mask.shape[0], dtype=bool))
 
 
+def clip01(x):
+    """``np.clip(x, 0, 1)`` as two ufuncs: the same values, without np.clip's Python wrapper, which
+    costs more than the clipping itself at the Qayyarah size."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
 def stress(need, barriers):
     """Unbuffered stress: material need and structural barriers weigh equally (assumption)."""
     return 0.5 * (need + barriers)

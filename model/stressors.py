@@ -22,7 +22,7 @@ import numpy as np
 
 from .network import SocialNetwork
 from .params import Params
-from .state import State, stress, wellbeing_score, wellbeing_share
+from .state import State, clip01, stress, wellbeing_score, wellbeing_share
 
 
 def relief(level, dose, rate):
@@ -30,7 +30,7 @@ def relief(level, dose, rate):
 
 
 def equilibrium(x0, c, c0, s, s0, p: Params):
-    return np.clip(x0 + p.theta_coping * (c - c0) - p.theta_stress * (s * (1.0 - c) - s0 * (1.0 - c0)), 0.0, 1.0)
+    return clip01(x0 + p.theta_coping * (c - c0) - p.theta_stress * (s * (1.0 - c) - s0 * (1.0 - c0)))
 
 
 def wellbeing_change(x, x_eq, dose, gap, p: Params):
@@ -45,11 +45,11 @@ def settle(state: State, net: SocialNetwork, p: Params) -> None:
 
 
 def step(state: State, doses: dict[str, np.ndarray], net: SocialNetwork, p: Params) -> None:
-    state.need = np.clip(state.need + relief(state.need, doses["need"], p.need_relief), 0.0, 1.0)
-    state.barriers = np.clip(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief), 0.0, 1.0)
+    state.need = clip01(state.need + relief(state.need, doses["need"], p.need_relief))
+    state.barriers = clip01(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief))
     x = wellbeing_share(state.wellbeing)
     x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
                        state.stress0, p)
     gap = net.mean_upward_gap(x)
-    x = np.clip(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p), 0.0, 1.0)
+    x = clip01(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p))
     state.wellbeing = wellbeing_score(x)
