@@ -82,11 +82,15 @@ def write_posterior(post: pd.DataFrame, path: Path, header: dict) -> None:
 def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, name: str | None, *, seed: int = 7,
                     workers: int | None = None, scheduler: str | None = None, restart: bool = False,
                     install: bool = False, recovery: bool = False, results: Path = RESULTS,
-                    console: Console | None = None, command: str | None = None) -> dict:
+                    console: Console | None = None, command: str | None = None, predictive_only: bool = False) -> dict:
     """The whole ``cohesion calibrate``; returns the summary it writes. Bad input raises InputError."""
     console = console or Console()
     budget = BUDGETS[budget_name]
     scenario = load_scenario(scenario_path)
+    if predictive_only:
+        return run_predictive_check(targets_path, scenario, budget_name, name, seed=seed, workers=workers,
+                                    scheduler=scheduler, install=install, results=results, console=console,
+                                    command=command)
     targets = load_targets(targets_path, scenario.village_names())
     choice = load_parameter_choice()
     calibrated = list(choice.calibrated)
@@ -171,6 +175,45 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
                   f"marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
                   f"({total_sims - before} simulations in {abc_seconds:.0f} s this session, {summary['simulations_per_second']} "
                   f"sims/s; {total_sims} in all)")
+    return summary
+
+
+def run_predictive_check(targets_path: Path, scenario, budget_name: str, name: str | None, *, seed: int,
+                         workers: int | None, scheduler: str | None, install: bool, results: Path,
+                         console: Console, command: str | None) -> dict:
+    """The posterior-predictive check of a finished calibration again, with the model as it is now
+    (after a change to the code that leaves the model's equations alone, such as how random
+    numbers are drawn): the fit table, predictions and their figure are made anew, the
+    posterior and the ABC figures are kept."""
+    from .posterior import load_posterior
+
+    out = results / (name or budget_name)
+    post = load_posterior(out / "posterior.csv")  # InputError naming the file if it is missing
+    targets = load_targets(targets_path, scenario.village_names())
+    runs = BUDGETS[budget_name].predictive
+    start = time.perf_counter()
+    survey = predictive_survey(post, scenario, runs, seed, workers=workers, scheduler=scheduler)
+    seconds = time.perf_counter() - start
+    fit = fit_table(targets, survey)
+    fit.to_csv(out / "fit.csv", index=False, float_format="%.4f")
+    predictions_table(targets, survey).to_csv(out / "predictions.csv", index=False, float_format="%.4f")
+    observed_vs_predicted_figure(fit, out / "observed_vs_predicted.png",
+                                 f"{scenario.name}, {out.name}: fit of the posterior")
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    summary.update({
+        "predictive_runs": runs, "predictive_seconds": round(seconds, 1),
+        "targets_inside": int((fit.status == "inside").sum()), "targets_reported": int(fit.observed.notna().sum()),
+        "predictive_check": {"command": command or " ".join(["cohesion", *sys.argv[1:]]), "versions": versions(),
+                             "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")},
+    })
+    summary_path.write_text(json.dumps(summary, indent=1, default=float))
+    show_fit(fit, console)
+    if install:
+        install_posterior(out)
+        console.print(f"installed {out}'s posterior and its new fit table and figures in {INSTALLED}/")
+    console.print(f"wrote {out}: fit.csv, predictions.csv, observed_vs_predicted.png, summary.json "
+                  f"({runs} posterior-predictive runs in {seconds:.0f} s)")
     return summary
 
 

@@ -65,10 +65,14 @@ def generations_block(folder: Path = INSTALLED) -> str:
     session = s.get("session_simulations", s["simulations"])
     resumed = f" ({s['simulations'] - session} of them in earlier sessions of the same command, resumed)" \
         if session != s["simulations"] else ""
+    check = s.get("predictive_check")
+    predictive = (f"{s['predictive_runs']} posterior-predictive runs in {s['predictive_seconds']:.0f} s" if not check else
+                  f"the posterior-predictive check ({s['predictive_runs']} runs, {s['predictive_seconds']:.0f} s) was "
+                  f"made again with the model at commit {check['versions'].get('git', 'unknown')} by "
+                  f"`{check['command']}`")
     lines.append(f"Command: `{s['command']}`; {s['simulations']} simulations in all{resumed}. Last session: "
                  f"{session} simulations in {s['abc_seconds']:.0f} s of ABC ({s['simulations_per_second']} "
-                 f"simulations/s), then {s['predictive_runs']} posterior-predictive runs in "
-                 f"{s['predictive_seconds']:.0f} s.")
+                 f"simulations/s){', then ' if not check else '; '}{predictive}.")
     return "\n".join(lines)
 
 

@@ -254,6 +254,8 @@ def calibrate(
     restart: Annotated[bool, typer.Option(help="discard the generations already in <name> and start over")] = False,
     install: Annotated[bool, typer.Option(help="copy the posterior to calibration/posterior.csv (cohesion run's default)")] = False,
     recovery: Annotated[bool, typer.Option(help="parameter recovery: fit targets made by the model at known values")] = False,
+    predictive_only: Annotated[bool, typer.Option(help="only the posterior-predictive check of <name>'s posterior, "
+                                                       "made again with the current model")] = False,
 ) -> None:
     """Fit the calibrated parameters to the reported survey figures (ABC-SMC); resumes an unfinished <name>."""
     from calibration.command import run_calibration
@@ -263,7 +265,8 @@ def calibrate(
         if budget not in BUDGETS:
             raise InputError("--budget", [f"unknown budget '{budget}'; allowed: {', '.join(BUDGETS)}"])
         run_calibration(targets, scenario, budget, name, seed=seed, workers=workers, scheduler=scheduler,
-                        restart=restart, install=install, recovery=recovery, console=console)
+                        restart=restart, install=install, recovery=recovery, console=console,
+                        predictive_only=predictive_only)
     except InputError as exc:
         fail(exc)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
@@ -216,6 +217,32 @@ def test_calibrate_command_writes_posterior_fit_table_predictions_and_figures(tm
     assert set(post.columns) - {"weight"} == set(load_parameter_choice().calibrated)
     assert post["weight"].sum() == pytest.approx(1.0)
     assert summary["simulations"] > 0 and summary["generations"] == 2
+
+
+def test_predictive_only_remakes_the_check_and_keeps_the_posterior(tmp_path, monkeypatch):
+    from calibration import command
+
+    raw = small_raw(scale=6)
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputError, match="posterior.csv"):  # nothing to check yet
+        command.run_calibration(TARGETS_PATH, scenario, "tiny", "demo", workers=1, results=tmp_path / "results",
+                                predictive_only=True)
+    out = tmp_path / "results" / "demo"
+    out.mkdir(parents=True)
+    (out / "posterior.csv").write_text(POSTERIOR_PATH.read_text())
+    (out / "summary.json").write_text(json.dumps({"simulations": 123, "abc_seconds": 4.5}))
+    summary = command.run_calibration(TARGETS_PATH, scenario, "tiny", "demo", seed=2, workers=1,
+                                      results=tmp_path / "results", predictive_only=True,
+                                      command="cohesion calibrate --budget tiny --predictive-only")
+    assert (out / "posterior.csv").read_text() == POSTERIOR_PATH.read_text()  # the posterior is kept
+    assert not (out / "abc.db").exists()                                      # no ABC was run
+    fit = pd.read_csv(out / "fit.csv")
+    assert len(fit) == len(load_targets(TARGETS_PATH).targets) and (out / "observed_vs_predicted.png").is_file()
+    assert summary["simulations"] == 123 and summary["abc_seconds"] == 4.5  # the ABC's record is kept
+    assert summary["predictive_check"]["command"] == "cohesion calibrate --budget tiny --predictive-only"
+    assert summary["predictive_runs"] == command.BUDGETS["tiny"].predictive
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary, default=float))
 
 
 def test_docs_show_the_fit_table_of_the_committed_posterior():
