@@ -55,16 +55,13 @@ class WeekDraws:
     def take(self, n: int) -> np.ndarray:
         if self._replay is not None:
             u = self._replay.pop(0)
-            assert u.size == n, "replayed draws do not match the week"
+            if u.size != n:
+                raise ValueError(f"replayed draws do not match the week: {u.size} recorded, {n} asked for")
             return u
         u = self.rng.random(n)
         if self.taken is not None:
             self.taken.append(u)
         return u
-
-    def rows(self, entries: np.ndarray) -> np.ndarray:
-        """The rows of the given active entries in ``join_all``."""
-        return np.searchsorted(self.entries, entries)  # entries are in programme order
 
 
 class _ByEntry:
