@@ -41,7 +41,7 @@ def entry_terms(prog: Programme, first_movers: bool, p: Params) -> np.ndarray:
     the weight of material need (+ for income activities, - otherwise), the first movers'
     boost (activities for women and children, when the scenario has them move first) and the
     weight of the reluctance to mix (activities that mix groups)."""
-    key = (first_movers, p.w_need, p.first_mover_boost, p.w_reluctance)
+    key = ("entry_terms", first_movers, p.w_need, p.first_mover_boost, p.w_reluctance)
     if key not in prog.memo:  # the same every week of a run
         prog.memo[key] = np.column_stack([np.where(prog.income, p.w_need, -p.w_need),
                                           np.where(prog.women_children & first_movers, p.first_mover_boost, 0.0),
