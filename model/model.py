@@ -32,6 +32,7 @@ from .week import World, advance
 
 TIMESERIES_METRICS = ("wellbeing", "coping", "stigma", "attitude_FPA", "attitude_VF", "attitude_HC",
                       "acceptance", "participating", "cross_group_ties")
+METRIC_COLUMN = {name: j for j, name in enumerate(TIMESERIES_METRICS)}
 
 
 def _seed_sequence(rng) -> np.random.SeedSequence:
@@ -168,7 +169,7 @@ class CohesionModel(mesa.Model):
         self._series.append(np.column_stack([self._cell_count, means]))
         # population and group means from the cell sums (acceptance, participation and ties are
         # counts: exact sums)
-        m = {name: j for j, name in enumerate(TIMESERIES_METRICS)}
+        m = METRIC_COLUMN
         total = sums.sum(axis=0) / s.n
         accepting = sums[:, m["acceptance"]].reshape(len(GROUPS), len(self.villages)).sum(axis=1)
         self.summary = {

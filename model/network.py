@@ -4,9 +4,9 @@ Generation (docs/model.md, section 5.2): each household starts Poisson(mean_degr
 each tie stays in the village with probability ``within_village`` and, in the chosen village,
 in the household's group with probability ``within_group``; the partner is uniform in that
 (village, group) block. Self-ties and duplicates are dropped. All of it is array arithmetic, so
-a million households take seconds. The model keeps the baseline ties as sparse matrices (same-group
-and cross-group adjacency) and the ties made by activities as a list; ``to_networkx`` gives the
-networkx graph on demand.
+a million households take seconds. The model keeps the baseline ties as a sparse adjacency matrix
+(and, for social influence, a copy with out-group ties weighted) and the ties made by activities
+as a list; ``to_networkx`` gives the networkx graph on demand.
 """
 
 from __future__ import annotations
@@ -112,8 +112,7 @@ class SocialNetwork:
         self._onehot = np.zeros((self.n, len(GROUPS)))
         self._onehot[np.arange(self.n), self.group] = 1.0
         # the baseline ties never change, so their sums are made once; only activity ties are added
-        self._base_degree = np.asarray(self.base.sum(axis=1)).ravel()
-        self.degree = self._base_degree.copy()
+        self.degree = np.asarray(self.base.sum(axis=1)).ravel()
         # ties of each household to members of each group (own-group column included)
         self.ties_by_group = np.asarray(self.base @ self._onehot)
         # ties within one's own group: all baseline (activities tie across groups only)

@@ -25,7 +25,7 @@ from .draws import WeekDraws
 from .network import SocialNetwork
 from .params import Params
 from .programme import Programme
-from .state import State
+from .state import State, pairs
 
 STEEPNESS = 8.0  # of the joining sigmoid: the threshold rule, smoothed (assumption)
 
@@ -86,13 +86,6 @@ def allocate(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray
     chosen = room[pool]
     chosen[order] = rank < free[pool_sorted]
     return chosen
-
-
-def pairs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every True of a 2-D mask (``np.nonzero``, faster through the flat index)."""
-    flat = np.flatnonzero(mask)
-    rows = flat // mask.shape[1]
-    return rows, flat - rows * mask.shape[1]
 
 
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:

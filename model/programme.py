@@ -14,7 +14,7 @@ import numpy as np
 from scenarios.schema import Scenario
 
 from .activities import CHANNELS, GROUPS, Activity, catalogue
-from .state import State, row_any
+from .state import State, pairs
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,6 @@ class Entry:
     pool: np.ndarray            # int N: which pool of places a household competes in
     n_pools: int
     villages: tuple[int, ...]
-
-    def is_active(self, week: int) -> bool:
-        return self.start <= week <= self.end or (week > self.end and self.handover_capacity.sum() > 0)
-
-    def places(self, week: int) -> np.ndarray:
-        if self.start <= week <= self.end:
-            return self.capacity
-        if week > self.end:
-            return self.handover_capacity
-        return np.zeros_like(self.capacity)
 
     def weekly_cost(self, week: int) -> float:
         """Programme cost this week; handed-over activities cost the programme nothing."""
@@ -149,8 +139,9 @@ class Programme:
                 cost=float(sum(c for c, r in zip(self._running_cost, running[j]) if r)))
 
     def week(self, week: int) -> "Week":
-        """This week's schedule: ``Entry.is_active``, ``places`` and ``weekly_cost`` of every
-        entry, as arrays (made for the scenario's weeks at once, for later weeks when asked)."""
+        """This week's schedule (made for the scenario's weeks at once, for later weeks when
+        asked): an entry runs from its start to its end week, and after it if some of its places
+        are handed over; its pools have their capacity while it runs, the handed-over places after."""
         if week not in self._weeks:
             self._schedule(np.array([week]))
         return self._weeks[week]
@@ -179,9 +170,8 @@ class Programme:
     def mixed_members(self, week: int, enrolled: np.ndarray) -> Members:
         """Who takes part in this week's mixed entries (``enrolled``: ``State.enrolled``)."""
         mixed = self.mixed_active_indices(week)
-        flat = np.flatnonzero(enrolled[:, mixed].T)
-        a = flat // enrolled.shape[0]
-        k, i = mixed[a], flat - a * enrolled.shape[0]
+        a, i = pairs(enrolled[:, mixed].T)
+        k = mixed[a]
         return Members(k, i, self.pool_of(k, i))
 
     def pool_of(self, k: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -189,10 +179,10 @@ class Programme:
         (the village, or 0 where an entry mixes villages)."""
         return self.pool_offset.take(k) + self._village.take(i) * self.by_village.take(k)
 
-    def doses(self, enrolled: np.ndarray, taking_part: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def doses(self, enrolled: np.ndarray, taking_part: np.ndarray) -> dict[str, np.ndarray]:
         """Weekly dose of each channel for every household: ``enrolled @ channel_matrix``
         (``enrolled``: ``State.enrolled``, households x entries; ``taking_part``: its rows with any)."""
-        rows = np.flatnonzero(row_any(enrolled) if taking_part is None else taking_part)  # the others get no dose
+        rows = np.flatnonzero(taking_part)  # the others get no dose
         d = np.zeros((len(CHANNELS), enrolled.shape[0]))
         d[:, rows] = (enrolled[rows].astype(float) @ self.channel_matrix).T
         return {c: d[i] for i, c in enumerate(CHANNELS)}

@@ -52,8 +52,9 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
 
     # --- participation -----------------------------------------------------------------------
     nb_joined = {a.idx: _mean([float(st.ever[j]) for j in nbrs[a.idx]]) for a in agents}
+    running = set(prog.active_indices(week).tolist())
     for e in prog.entries:
-        if not e.is_active(week):
+        if e.index not in running:
             for a in agents:
                 st.weeks_left[a.idx, e.index] = 0
     active = prog.active(week)
@@ -79,7 +80,8 @@ def advance_reference(model: "CohesionModel", draws: WeekDraws) -> None:
             for a in agents:
                 if st.weeks_left[a.idx, k] > 0:
                     taken[e.pool[a.idx]] += 1
-            free = [int(c) - t for c, t in zip(e.places(week), taken)]
+            places = prog.places(week)[prog.pool_offset[k]:prog.pool_offset[k] + e.n_pools]
+            free = [int(c) - t for c, t in zip(places, taken)]
             if max(free) <= 0:
                 continue
             candidates = []
