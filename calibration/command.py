@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios import load_scenario
+from scenarios.schema import Scenario
 
 from .fit import (
     BUDGETS,
@@ -40,7 +41,7 @@ from .fit import (
     load_parameter_choice,
     posterior_table,
 )
-from .posterior import POSTERIOR_PATH
+from .posterior import POSTERIOR_PATH, load_posterior
 from .recovery import TRUTH, synthetic_targets
 from .report import (
     fit_table,
@@ -178,15 +179,13 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
     return summary
 
 
-def run_predictive_check(targets_path: Path, scenario, budget_name: str, name: str | None, *, seed: int,
+def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: str, name: str | None, *, seed: int,
                          workers: int | None, scheduler: str | None, install: bool, results: Path,
                          console: Console, command: str | None) -> dict:
     """The posterior-predictive check of a finished calibration again, with the model as it is now
     (after a change to the code that leaves the model's equations alone, such as how random
     numbers are drawn): the fit table, predictions and their figure are made anew, the
     posterior and the ABC figures are kept."""
-    from .posterior import load_posterior
-
     out = results / (name or budget_name)
     post = load_posterior(out / "posterior.csv")  # InputError naming the file if it is missing
     targets = load_targets(targets_path, scenario.village_names())
