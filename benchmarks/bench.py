@@ -10,14 +10,14 @@ docs/performance.md was written by this script (see the command there).
 1. ``qayyarah``: one run of scenarios/qayyarah.yaml to its horizon, median of ``repeats``, split
    into set-up (``CohesionModel(...)``: population, network, programme, Mesa agents, week-0
    observation), stepping (``run()``: draws, the week, observation) and the survey.
-2. ``reference``: the same run with ``step_mode="reference"`` (one Mesa agent at a time), in the
-   same process; the figure is the ratio of stepping times.
-3. ``floor``: ``week.advance`` alone over every week, on a freshly built state and world with
+2. ``reference``: the same run with ``step_mode="reference"`` (every mechanism's one-household-
+   at-a-time form), in the same process; the figure is the ratio of stepping times.
+3. ``floor``: ``week.advance`` (the mechanisms' array forms) alone over every week, on a freshly built state and world with
    every week's draws made beforehand: no Mesa, no data collection, no survey.
 4. ``scaling``: the scenario scaled to 10^3 ... 10^6 households (households and places in
    proportion, same mean degree), 52 weeks, each size in a fresh subprocess so that its peak
    resident memory (``ru_maxrss``) is its own; a least-squares fit of log time on log households.
-5. ``throughput``: runs per second of ``experiments.runner.run_batch`` with 1 and 2 workers.
+5. ``throughput``: runs per second of ``runner.run_batch`` with 1 and 2 workers.
 """
 
 from __future__ import annotations
@@ -104,14 +104,6 @@ def median_runs(scenario, repeats: int, step_mode: str = "array") -> dict[str, f
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]} | {"repeats": repeats}
 
 
-def reference_available() -> bool:
-    try:
-        import model.reference  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # --- 3: the floor -----------------------------------------------------------------------------
 def time_floor(scenario, repeats: int, seed: int = SEED) -> dict[str, float]:
     """``week.advance`` over every week on a prebuilt state, draws made beforehand."""
@@ -190,7 +182,7 @@ def throughput(scenario, runs: int, workers_list=(1, 2)) -> dict:
     ``2 * runs`` takes. The fork server the runner starts its workers from is started once per
     session (with the model imported); it is started first, by a batch of 2 runs on 2 workers
     (``fork_server_seconds``), so that each timed batch pays for its workers but not for it."""
-    from experiments.runner import Task, run_batch
+    from runner import Task, run_batch
     from model import Params
 
     def batch_seconds(n: int, workers: int) -> float:
@@ -215,13 +207,13 @@ def throughput(scenario, runs: int, workers_list=(1, 2)) -> dict:
 
 def serial_runs(runs: int) -> None:
     """Qayyarah runs one after another in this process, no runner; prints the seconds they took."""
-    from experiments.runner import Task, simulate
+    from runner import Task, run
     from model import Params
 
     scenario = base_scenario()
     t0 = time.perf_counter()
     for k in range(runs):
-        simulate(Task(index=k, scenario=scenario, params=Params(), root_seed=SEED, seed_key=k, replicate=k))
+        run(Task(index=k, scenario=scenario, params=Params(), root_seed=SEED, seed_key=k, replicate=k))
     print(time.perf_counter() - t0)
 
 
@@ -313,7 +305,7 @@ def markdown(res: dict) -> str:
              f"**1-3. One run of {res['scenario']}** ({res['households']:,} households, {res['weeks']} weeks; "
              f"median of {q['repeats']} runs; wall time, and CPU time of the process in the last columns)", "",
              "| | set-up | stepping | survey | total | CPU set-up | CPU stepping |", "|---|---:|---:|---:|---:|---:|---:|"]
-    rows = [("array step", q)] + ([("reference step (one agent at a time)", res["reference"])] if "reference" in res else [])
+    rows = [("array step", q)] + ([("reference step (one household at a time)", res["reference"])] if "reference" in res else [])
     for name, r in rows:
         lines.append(f"| {name} | {ms(r['setup'])} | {ms(r['stepping'])} | {ms(r['survey'])} | {ms(r['total'])} "
                      f"| {ms(r['cpu_setup'])} | {ms(r['cpu_stepping'])} |")
@@ -364,11 +356,8 @@ def run_suite(repeats: int = 7, sizes=SCALING_SIZES, weeks: int = SCALING_WEEKS,
     print(f"1. one {scenario.name} run, median of {repeats}", flush=True)
     res["qayyarah"] = median_runs(scenario, repeats)
     if "reference" in parts and reference_repeats > 0:
-        if reference_available():
-            print(f"2. the same with the reference step, median of {reference_repeats}", flush=True)
-            res["reference"] = median_runs(scenario, reference_repeats, step_mode="reference")
-        else:
-            print("2. skipped: model/reference.py is not there yet", flush=True)
+        print(f"2. the same with the reference step, median of {reference_repeats}", flush=True)
+        res["reference"] = median_runs(scenario, reference_repeats, step_mode="reference")
     print("3. the floor", flush=True)
     res["floor"] = time_floor(scenario, repeats)
     if "scaling" in parts and sizes:

@@ -21,12 +21,15 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import pyabc
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scenarios import load_scenario
@@ -34,6 +37,7 @@ from scenarios.schema import Scenario
 
 from .fit import (
     BUDGETS,
+    Budget,
     Generation,
     calibrate,
     credible_intervals,
@@ -51,7 +55,7 @@ from .report import (
     predictions_table,
     predictive_survey,
 )
-from .targets import load_targets
+from .targets import TargetsFile, load_targets
 
 RESULTS = Path(__file__).with_name("results")
 INSTALLED = Path(__file__).with_name("fit")  # the committed posterior's fit table, predictions and figures
@@ -80,31 +84,89 @@ def write_posterior(post: pd.DataFrame, path: Path, header: dict) -> None:
     path.write_text("\n".join(lines) + "\n" + post.to_csv(index=False, float_format="%.6g"))
 
 
+@dataclass
+class Job:
+    """What one ``cohesion calibrate`` fits, with what, and where its results go."""
+
+    targets_path: Path
+    scenario_path: Path
+    scenario: Scenario
+    targets: TargetsFile    # the reported figures, or (recovery) figures the model made at TRUTH
+    calibrated: list[str]
+    budget_name: str
+    budget: Budget
+    name: str
+    out: Path               # results/<name>
+    seed: int
+    recovery: bool
+    command: str
+    workers: int | None = None
+    scheduler: str | None = None
+
+
+@dataclass
+class Fitted:
+    """What the ABC and the posterior-predictive check of a ``Job`` produced."""
+
+    history: pyabc.History
+    post: pd.DataFrame          # the last generation's particles and weights
+    gens: pd.DataFrame          # one row per generation
+    intervals: pd.DataFrame     # median and 90% credible interval per parameter (and truth, in recovery)
+    simulations: int            # in all, across the sessions of a resumed run
+    before: int                 # of earlier sessions of a resumed run
+    abc_seconds: float          # this session's ABC
+    fit: pd.DataFrame | None = None
+    predictions: pd.DataFrame | None = None
+    predictive_seconds: float = 0.0
+
+
 def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, name: str | None, *, seed: int = 7,
                     workers: int | None = None, scheduler: str | None = None, restart: bool = False,
                     install: bool = False, recovery: bool = False, results: Path = RESULTS,
                     console: Console | None = None, command: str | None = None, predictive_only: bool = False) -> dict:
-    """The whole ``cohesion calibrate``; returns the summary it writes. Bad input raises InputError."""
+    """The whole ``cohesion calibrate``; returns the summary it writes. Bad input raises InputError.
+
+    The steps: ``prepare_job`` (inputs), ``run_abc``, ``posterior_predictive``, ``write_results``
+    and ``report_results`` (tables on the console, summary.json, installing the posterior).
+    """
     console = console or Console()
-    budget = BUDGETS[budget_name]
     scenario = load_scenario(scenario_path)
     if predictive_only:
         return run_predictive_check(targets_path, scenario, budget_name, name, seed=seed, workers=workers,
                                     scheduler=scheduler, install=install, results=results, console=console,
                                     command=command)
+    job = prepare_job(targets_path, scenario_path, scenario, budget_name, name, seed=seed, recovery=recovery,
+                      results=results, command=command, workers=workers, scheduler=scheduler)
+    fitted = run_abc(job, restart, console)
+    posterior_predictive(job, fitted)
+    write_results(job, fitted)
+    return report_results(job, fitted, install, console)
+
+
+def prepare_job(targets_path: Path, scenario_path: Path, scenario: Scenario, budget_name: str, name: str | None, *,
+                seed: int, recovery: bool, results: Path, command: str | None, workers: int | None = None,
+                scheduler: str | None = None) -> Job:
+    """Load the targets and the parameter choice (with ``recovery``, replace the reported figures by
+    ones the model makes at ``recovery.TRUTH``) and name the results folder."""
     targets = load_targets(targets_path, scenario.village_names())
-    choice = load_parameter_choice()
-    calibrated = list(choice.calibrated)
+    calibrated = list(load_parameter_choice().calibrated)
     if recovery:
         targets = synthetic_targets(targets, scenario, TRUTH, seed)
     name = name or (f"recovery-{budget_name}" if recovery else budget_name)
-    out = results / name
-    command = command or " ".join(["cohesion", *sys.argv[1:]])
+    return Job(targets_path=targets_path, scenario_path=scenario_path, scenario=scenario, targets=targets,
+               calibrated=calibrated, budget_name=budget_name, budget=BUDGETS[budget_name], name=name,
+               out=results / name, seed=seed, recovery=recovery,
+               command=command or " ".join(["cohesion", *sys.argv[1:]]), workers=workers, scheduler=scheduler)
 
-    console.print(f"[bold]calibrate[/] {len(targets.reported())} reported figures of {targets_path} on "
-                  f"{scenario.name}; {len(calibrated)} parameters; budget {budget_name} ({budget.population} "
-                  f"particles, at most {budget.generations} generations, {budget.max_simulations} simulations, "
-                  f"{budget.max_minutes:g} min); results in {out}")
+
+def run_abc(job: Job, restart: bool, console: Console) -> Fitted:
+    """Run (or resume) the ABC-SMC with a progress line per generation; the posterior's tables."""
+    budget = job.budget
+    console.print(f"[bold]calibrate[/] {len(job.targets.reported())} reported figures of "
+                  f"{escape(str(job.targets_path))} on {escape(job.scenario.name)}; {len(job.calibrated)} parameters; "
+                  f"budget {job.budget_name} ({budget.population} particles, at most {budget.generations} "
+                  f"generations, {budget.max_simulations} simulations, {budget.max_minutes:g} min); "
+                  f"results in {escape(str(job.out))}")
     start = time.perf_counter()
 
     def progress(g: Generation) -> None:
@@ -113,69 +175,89 @@ def run_calibration(targets_path: Path, scenario_path: Path, budget_name: str, n
                       f"{g.simulations / g.seconds:.1f} sims/s, {time.perf_counter() - start:.0f} s")
 
     before = 0  # simulations of earlier sessions of a resumed run
-    if (out / "abc.db").is_file() and not restart:
-        import pyabc
-        before = int(pyabc.History(f"sqlite:///{out / 'abc.db'}").total_nr_simulations or 0)
-    history = calibrate(scenario, targets, calibrated, budget, out, seed=seed, workers=workers, scheduler=scheduler,
-                        restart=restart, config={"targets_file": str(targets_path), "recovery": recovery},
+    if (job.out / "abc.db").is_file() and not restart:
+        before = int(pyabc.History(f"sqlite:///{job.out / 'abc.db'}").total_nr_simulations or 0)
+    history = calibrate(job.scenario, job.targets, job.calibrated, budget, job.out, seed=job.seed,
+                        workers=job.workers, scheduler=job.scheduler, restart=restart,
+                        config={"targets_file": str(job.targets_path), "recovery": job.recovery},
                         on_generation=progress)
     abc_seconds = time.perf_counter() - start
     post = posterior_table(history)
-    gens = generations_table(history)
     intervals = credible_intervals(post)
-    total_sims = int(history.total_nr_simulations)
-    if recovery:
+    if job.recovery:
         intervals["truth"] = intervals.parameter.map(TRUTH)
         intervals["recovered"] = (intervals.low <= intervals.truth) & (intervals.truth <= intervals.high)
+    return Fitted(history=history, post=post, gens=generations_table(history), intervals=intervals,
+                  simulations=int(history.total_nr_simulations), before=before, abc_seconds=abc_seconds)
 
-    pp_start = time.perf_counter()
-    survey = predictive_survey(post, scenario, budget.predictive, seed, workers=workers, scheduler=scheduler)
-    pp_seconds = time.perf_counter() - pp_start
-    fit = fit_table(targets, survey)
-    predictions = predictions_table(targets, survey)
 
+def predictive_tables(post: pd.DataFrame, targets: TargetsFile, scenario: Scenario, runs: int, seed: int, *,
+                      workers: int | None, scheduler: str | None) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """The posterior-predictive check: ``runs`` runs on parameter sets drawn from ``post``; the fit
+    table, the predictions table and the seconds the runs took."""
+    start = time.perf_counter()
+    survey = predictive_survey(post, scenario, runs, seed, workers=workers, scheduler=scheduler)
+    seconds = time.perf_counter() - start
+    return fit_table(targets, survey), predictions_table(targets, survey), seconds
+
+
+def posterior_predictive(job: Job, fitted: Fitted) -> None:
+    """The fit and predictions tables of the new posterior (into ``fitted``)."""
+    fitted.fit, fitted.predictions, fitted.predictive_seconds = predictive_tables(
+        fitted.post, job.targets, job.scenario, job.budget.predictive, job.seed, workers=job.workers,
+        scheduler=job.scheduler)
+
+
+def write_results(job: Job, fitted: Fitted) -> None:
+    """posterior.csv (with how it was made), the tables and the figures, in ``job.out``."""
+    out, post = job.out, fitted.post
     header = {
-        "what": f"ABC-SMC posterior (pyabc), generation {int(history.max_t)} of {name}: "
+        "what": f"ABC-SMC posterior (pyabc), generation {int(fitted.history.max_t)} of {job.name}: "
                 f"{len(post)} particles with normalised weights; uncalibrated parameters at model/params.py defaults",
-        "command": command,
+        "command": job.command,
         "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": json.dumps(versions()),
-        "targets": str(targets_path) + (" (synthetic, recovery)" if recovery else ""),
-        "scenario": str(scenario_path),
-        "epsilon": f"{gens.epsilon.iloc[-1]:.4g}",
-        "simulations": total_sims,
+        "targets": str(job.targets_path) + (" (synthetic, recovery)" if job.recovery else ""),
+        "scenario": str(job.scenario_path),
+        "epsilon": f"{fitted.gens.epsilon.iloc[-1]:.4g}",
+        "simulations": fitted.simulations,
     }
     write_posterior(post, out / "posterior.csv", header)
-    intervals.to_csv(out / "intervals.csv", index=False, float_format="%.5g")
-    gens.to_csv(out / "generations.csv", index=False, float_format="%.5g")
-    fit.to_csv(out / "fit.csv", index=False, float_format="%.4f")
-    predictions.to_csv(out / "predictions.csv", index=False, float_format="%.4f")
-    title = f"{scenario.name}, {name}"
+    fitted.intervals.to_csv(out / "intervals.csv", index=False, float_format="%.5g")
+    fitted.gens.to_csv(out / "generations.csv", index=False, float_format="%.5g")
+    fitted.fit.to_csv(out / "fit.csv", index=False, float_format="%.4f")
+    fitted.predictions.to_csv(out / "predictions.csv", index=False, float_format="%.4f")
+    title = f"{job.scenario.name}, {job.name}"
     marginals_figure(post, out / "marginals.png", title)
     pairs_figure(post, out / "pairs.png", title)
-    observed_vs_predicted_figure(fit, out / "observed_vs_predicted.png", title + ": fit of the posterior")
+    observed_vs_predicted_figure(fitted.fit, out / "observed_vs_predicted.png", title + ": fit of the posterior")
 
+
+def report_results(job: Job, fitted: Fitted, install: bool, console: Console) -> dict:
+    """The fit and posterior tables on the console, summary.json, the posterior installed if asked
+    (never a recovery's); returns the summary."""
+    fit, budget, total, session = fitted.fit, job.budget, fitted.simulations, fitted.simulations - fitted.before
     show_fit(fit, console)
-    show_intervals(intervals, console)
+    show_intervals(fitted.intervals, console)
     summary = {
-        "command": command, "versions": versions(), "budget": budget_name, "budget_limits": budget.__dict__,
-        "generations": int(history.max_t) + 1, "simulations": total_sims, "abc_seconds": round(abc_seconds, 1),
-        "session_simulations": total_sims - before,
-        "simulations_per_second": round((total_sims - before) / abc_seconds, 2) if abc_seconds > 0 else None,
-        "predictive_runs": budget.predictive, "predictive_seconds": round(pp_seconds, 1),
-        "final_epsilon": float(gens.epsilon.iloc[-1]), "targets_inside": int((fit.status == "inside").sum()),
+        "command": job.command, "versions": versions(), "budget": job.budget_name, "budget_limits": budget.__dict__,
+        "generations": int(fitted.history.max_t) + 1, "simulations": total,
+        "abc_seconds": round(fitted.abc_seconds, 1), "session_simulations": session,
+        "simulations_per_second": round(session / fitted.abc_seconds, 2) if fitted.abc_seconds > 0 else None,
+        "predictive_runs": budget.predictive, "predictive_seconds": round(fitted.predictive_seconds, 1),
+        "final_epsilon": float(fitted.gens.epsilon.iloc[-1]), "targets_inside": int((fit.status == "inside").sum()),
         "targets_reported": int(fit.observed.notna().sum()),
-        "recovered": (bool(intervals.recovered.all()) if recovery else None),
+        "recovered": (bool(fitted.intervals.recovered.all()) if job.recovery else None),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    if install and not recovery:
-        install_posterior(out)
+    (job.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    if install and not job.recovery:
+        install_posterior(job.out)
         console.print(f"installed the posterior as {POSTERIOR_PATH} (used by cohesion run by default), "
                       f"its fit table and figures in {INSTALLED}/")
-    console.print(f"wrote {out}: posterior.csv, intervals.csv, generations.csv, fit.csv, predictions.csv, "
-                  f"marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
-                  f"({total_sims - before} simulations in {abc_seconds:.0f} s this session, {summary['simulations_per_second']} "
-                  f"sims/s; {total_sims} in all)")
+    console.print(f"wrote {escape(str(job.out))}: posterior.csv, intervals.csv, generations.csv, fit.csv, "
+                  f"predictions.csv, marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
+                  f"({session} simulations in {fitted.abc_seconds:.0f} s this session, "
+                  f"{summary['simulations_per_second']} sims/s; {total} in all)")
     return summary
 
 
@@ -190,12 +272,10 @@ def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: st
     post = load_posterior(out / "posterior.csv")  # InputError naming the file if it is missing
     targets = load_targets(targets_path, scenario.village_names())
     runs = BUDGETS[budget_name].predictive
-    start = time.perf_counter()
-    survey = predictive_survey(post, scenario, runs, seed, workers=workers, scheduler=scheduler)
-    seconds = time.perf_counter() - start
-    fit = fit_table(targets, survey)
+    fit, predictions, seconds = predictive_tables(post, targets, scenario, runs, seed, workers=workers,
+                                                  scheduler=scheduler)
     fit.to_csv(out / "fit.csv", index=False, float_format="%.4f")
-    predictions_table(targets, survey).to_csv(out / "predictions.csv", index=False, float_format="%.4f")
+    predictions.to_csv(out / "predictions.csv", index=False, float_format="%.4f")
     observed_vs_predicted_figure(fit, out / "observed_vs_predicted.png",
                                  f"{scenario.name}, {out.name}: fit of the posterior")
     summary_path = out / "summary.json"
@@ -210,8 +290,8 @@ def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: st
     show_fit(fit, console)
     if install:
         install_posterior(out)
-        console.print(f"installed {out}'s posterior and its new fit table and figures in {INSTALLED}/")
-    console.print(f"wrote {out}: fit.csv, predictions.csv, observed_vs_predicted.png, summary.json "
+        console.print(f"installed {escape(str(out))}'s posterior and its new fit table and figures in {INSTALLED}/")
+    console.print(f"wrote {escape(str(out))}: fit.csv, predictions.csv, observed_vs_predicted.png, summary.json "
                   f"({runs} posterior-predictive runs in {seconds:.0f} s)")
     return summary
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.activities import GROUPS
-from model.survey import ITEMS
+from common.vocabulary import GROUPS, WAVES
+from model import outcomes
 
 from .command import INSTALLED
 
@@ -83,11 +83,11 @@ def predictions_block(folder: Path = INSTALLED) -> str:
     villages = [v for v in dict.fromkeys(p.village) if v != "all"]
     splits = [("all", "all")] + [(g, "all") for g in GROUPS] + [("all", v) for v in villages]
     lines = ["| item | split | baseline | endline |", "| --- | --- | ---: | ---: |"]
-    for item in ITEMS:
-        for group, village in splits if item in ("acceptance", "wellbeing_mean") else splits[:1]:
-            base, end = cells.get((item, group, village, "baseline")), cells.get((item, group, village, "endline"))
+    for o in outcomes.survey_items():
+        for group, village in splits if o.headline else splits[:1]:  # headline items by group and village too
+            base, end = (cells.get((o.name, group, village, wave)) for wave in WAVES)
             if base or end:
-                lines.append(f"| {item} | {_where(group, village)} | {base or ''} | {end or ''} |")
+                lines.append(f"| {o.name} | {_where(group, village)} | {base or ''} | {end or ''} |")
     return "\n".join(lines)
 
 

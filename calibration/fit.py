@@ -28,12 +28,13 @@ import pandas as pd
 import pyabc
 from pydantic import Field, ValidationError
 
-from experiments.runner import Task, default_workers
-from model.errors import InputError, from_validation_error, read_yaml
+from runner import Task, default_workers
+from common.errors import InputError, from_validation_error, read_yaml
 from model.params import Params, names, ranges
-from model.strict import Strict
+from common.strict import Strict
 from scenarios.schema import Scenario
 
+from .posterior import posterior_medians, weighted_quantile
 from .simulate import survey_statistics
 from .targets import TargetsFile
 
@@ -159,12 +160,35 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     base = base or Params()
     quiet_pyabc()
     out.mkdir(parents=True, exist_ok=True)
-    db = out / "abc.db"
-    config_path = out / "config.json"
     config = {**(config or {}), "observed": targets.observed(), "weights": targets.weights(),
               "calibrated": calibrated, "scenario": scenario.model_dump(mode="json"), "seed": seed}
     if base != Params():
         config["base"] = base.as_dict()
+    resume = prepare_folder(out, config, restart)
+    np.random.seed(seed)
+    abc = make_abc(scenario, targets, calibrated, budget, seed=seed, base=base, workers=workers,
+                   scheduler=scheduler)
+    if resume:
+        abc.load(f"sqlite:///{out / 'abc.db'}", 1)
+    else:
+        abc.new(f"sqlite:///{out / 'abc.db'}", targets.observed())
+    run_generations(abc, budget, on_generation)
+    return abc.history
+
+
+def prepare_folder(out: Path, config: dict, restart: bool) -> bool:
+    """Get ``out`` ready for the run described by ``config``; return whether it resumes one.
+
+    ``--restart`` discards the history; a history is resumed only with its ``config.json`` of the
+    same description (fingerprint), which is (re)written here.
+
+    Raises
+    ------
+    InputError
+        when ``out`` holds a calibration of other targets, scenario, parameters or seed.
+    """
+    db = out / "abc.db"
+    config_path = out / "config.json"
     if restart:
         db.unlink(missing_ok=True)
     resume = db.is_file() and config_path.is_file()
@@ -176,26 +200,32 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     elif db.is_file():
         db.unlink()
     config_path.write_text(json.dumps({"fingerprint": fingerprint(config), **config}, indent=1, default=str))
+    return resume
 
-    np.random.seed(seed)
-    keys = list(targets.observed())
-    abc = pyabc.ABCSMC(
-        models=SurveyModel(scenario, keys, root_seed=seed, base=base),
+
+def make_abc(scenario: Scenario, targets: TargetsFile, calibrated: list[str], budget: Budget, *, seed: int,
+             base: Params, workers: int | None, scheduler: str | None) -> pyabc.ABCSMC:
+    """pyabc's ABC-SMC for these targets: the survey model, uniform priors, the weighted distance
+    and the sampler (not yet attached to a history)."""
+    return pyabc.ABCSMC(
+        models=SurveyModel(scenario, list(targets.observed()), root_seed=seed, base=base),
         parameter_priors=prior(calibrated),
         distance_function=pyabc.distance.PNormDistance(p=2, fixed_weights=targets.weights()),
         population_size=budget.population,
         sampler=make_sampler(workers, scheduler),
     )
-    if resume:
-        abc.load(f"sqlite:///{db}", 1)
-    else:
-        abc.new(f"sqlite:///{db}", targets.observed())
+
+
+def run_generations(abc: pyabc.ABCSMC, budget: Budget,
+                    on_generation: Callable[[Generation], None] | None = None) -> None:
+    """The generations the budget still allows, one at a time as pyabc's ``ABCSMC.run`` would run
+    them, so that progress shows after each; then the history is closed. When the budget is
+    already spent (a finished run resumed), none is run. The sampler is stopped in either case."""
     done = abc.history.max_t + 1
     remaining = budget.generations - done
     if remaining <= 0 or (done > 0 and abc.history.total_nr_simulations >= budget.max_simulations):
         abc.sampler.stop()
-        return abc.history
-    # pyabc's ABCSMC.run, one generation at a time so that progress shows after each
+        return
     session_start = time.perf_counter()
     t = abc.initialize_components_before_run(
         minimum_epsilon=0.0, max_nr_populations=remaining, min_acceptance_rate=budget.min_acceptance,
@@ -207,13 +237,8 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
             ret = abc.run_generation(t=t)
             if not ret["successful"]:
                 break
-            pops = abc.history.get_all_populations()
-            row = pops[pops.t == t].iloc[0]
             if on_generation:
-                on_generation(Generation(t=t, epsilon=float(row.epsilon), accepted=budget.population,
-                                         simulations=int(row.samples), total_simulations=int(abc.history.total_nr_simulations),
-                                         acceptance_rate=float(ret["acceptance_rate"]),
-                                         seconds=time.perf_counter() - start))
+                on_generation(generation_done(abc, t, budget, ret, start))
             if abc.check_terminate(t=t, acceptance_rate=ret["acceptance_rate"]):
                 break
             # pyabc checks the wall time between generations only: do not start one that would
@@ -225,7 +250,16 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     finally:
         abc.history.done()
         abc.sampler.stop()
-    return abc.history
+
+
+def generation_done(abc: pyabc.ABCSMC, t: int, budget: Budget, ret: dict, start: float) -> Generation:
+    """What the progress line shows of generation ``t``, started at ``start`` (perf_counter) and
+    just finished."""
+    pops = abc.history.get_all_populations()
+    row = pops[pops.t == t].iloc[0]
+    return Generation(t=t, epsilon=float(row.epsilon), accepted=budget.population, simulations=int(row.samples),
+                      total_simulations=int(abc.history.total_nr_simulations),
+                      acceptance_rate=float(ret["acceptance_rate"]), seconds=time.perf_counter() - start)
 
 
 def posterior_table(history: pyabc.History) -> pd.DataFrame:
@@ -245,21 +279,16 @@ def generations_table(history: pyabc.History) -> pd.DataFrame:
     return pops[["t", "epsilon", "particles", "samples", "acceptance_rate", "total_simulations"]]
 
 
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
-    order = np.argsort(values)
-    v, w = np.asarray(values)[order], np.asarray(weights)[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cdf, v)
-
-
 def credible_intervals(post: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
     """Weighted median and central ``level`` interval of each parameter, with its prior range."""
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     r = ranges()
     rows = []
     w = post["weight"].to_numpy()
+    medians = posterior_medians(post)
     for k in post.columns.drop("weight"):
-        lo, med, hi = weighted_quantile(post[k].to_numpy(), w, np.array([lo_q, 0.5, hi_q]))
+        lo, hi = weighted_quantile(post[k].to_numpy(), w, np.array([lo_q, hi_q]))
+        med = medians[k]
         p_lo, p_hi = r[k]
         rows.append({"parameter": k, "default": getattr(Params(), k), "prior_low": p_lo, "prior_high": p_hi,
                      "median": med, "low": lo, "high": hi,

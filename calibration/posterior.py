@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.errors import InputError
+from common.errors import InputError
 from model.params import Params, names
 
 POSTERIOR_PATH = Path(__file__).with_name("posterior.csv")
@@ -34,6 +34,27 @@ def load_posterior(path: str | Path = POSTERIOR_PATH) -> pd.DataFrame:
     if problems:
         raise InputError(path, problems)
     return df
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    """Quantile(s) ``q`` of ``values`` weighted by ``weights``: the weighted empirical distribution
+    function with each value at the middle of its own weight, interpolated linearly."""
+    order = np.argsort(values)
+    v, w = np.asarray(values)[order], np.asarray(weights)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cdf, v)
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted median, ``weighted_quantile`` at 0.5."""
+    return float(weighted_quantile(values, weights, 0.5))
+
+
+def posterior_medians(posterior: pd.DataFrame) -> dict[str, float]:
+    """Each parameter's weighted posterior median: the medians of the calibration's intervals
+    table (``calibration.fit.credible_intervals``) and the dashboard's starting values."""
+    w = posterior[WEIGHT].to_numpy(float)
+    return {c: weighted_median(posterior[c].to_numpy(float), w) for c in posterior.columns if c != WEIGHT}
 
 
 def draw_params(posterior: pd.DataFrame, n: int, rng: np.random.Generator, base: Params | None = None) -> list[Params]:

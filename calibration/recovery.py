@@ -11,7 +11,7 @@ recovers a parameter when its known value lies inside the 90% credible interval;
 
 from __future__ import annotations
 
-from experiments.runner import Task
+from runner import Task
 from model.params import Params
 from scenarios.schema import Scenario
 

@@ -1,7 +1,7 @@
 """What a calibration leaves behind: the posterior, the fit table, predictions and figures.
 
 The fit table is posterior-predictive: parameter sets drawn from the posterior are run through
-the project runner (``experiments.runner.simulate``, to the scenario's horizon, as ``cohesion
+the project runner (``runner.run``, to the scenario's horizon, as ``cohesion
 run`` does), and each target's observed value is set against the median and 90% interval of
 the simulated survey figure. Every other survey item is reported from the same runs as a
 prediction, never fitted.
@@ -18,12 +18,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from calibration.posterior import draw_params
-from experiments.runner import Task, run_batch
+from calibration.posterior import draw_params, weighted_quantile
+from runner import Task, run_batch
 from model.params import ranges
 from scenarios.schema import Scenario
 
-from .fit import weighted_quantile
 from .targets import TargetsFile
 
 KEY_COLUMNS = ["wave", "item", "group", "village"]

@@ -1,26 +1,24 @@
-"""The survey of one run, stopped at the endline week: what calibration compares with targets.
+"""What calibration asks of a run: its survey at the endline week, as summary statistics.
 
-The model is built exactly as ``experiments.runner.simulate`` builds it (same ``Task``, same
-seed), but stepped only to the survey's endline week and asked only for its survey, which
-saves the weeks after the endline (a third of the Qayyarah horizon). The posterior-predictive
-fit table is made with the full ``simulate`` (``calibration/report.py``), so a difference
-between the two would show there.
+The run is the project's one run function (``runner.run``) on a ``runner.Task`` stopped at the
+survey's endline week (the weeks after it do not change the survey) and keeping only the
+survey. The posterior-predictive fit table is made with runs to the horizon
+(``calibration/report.py``), so a difference between the two would show there.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from experiments.runner import Task
-from model import CohesionModel
+from runner import Task, run
 
 
 def survey_at_endline(task: Task) -> pd.DataFrame:
     """The virtual survey of ``task``'s run at its endline week (survey.csv's long form)."""
-    m = CohesionModel(task.scenario, task.params, rng=task.seed(), replicate=task.replicate)
-    m.run(weeks=task.scenario.survey.endline_week - m.week)
-    return m.survey_results()
+    return run(replace(task, stop="endline", tables=("survey",)))["survey"]
 
 
 def statistics(survey: pd.DataFrame, keys: list[str]) -> dict[str, float]:

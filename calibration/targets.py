@@ -13,18 +13,16 @@ of respondents, ``score_sd / sqrt(n)`` for a mean score (``wellbeing_mean``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from model.activities import GROUPS
-from model.errors import InputError, from_validation_error, read_yaml
-from model.strict import Strict
-from model.survey import BOTH_WAVES, ENDLINE_ONLY, ITEMS
+from common.errors import InputError, from_validation_error, read_yaml
+from common.strict import Strict
+from common.vocabulary import GROUPS, Wave
+from model import outcomes
 
 TARGETS_PATH = Path(__file__).with_name("targets.yaml")
-MEAN_ITEMS = ("wellbeing_mean",)  # a mean score as a share of the scale; every other item is a share
 
 
 class SampleSize(Strict):
@@ -33,8 +31,8 @@ class SampleSize(Strict):
 
 
 class Target(Strict):
-    item: str = Field(description="survey item (model/survey.py)")
-    wave: Literal["baseline", "endline"]
+    item: str = Field(description="survey item (model/outcomes.py, survey=True)")
+    wave: Wave
     group: str = Field(description="FPA, VF, HC or all")
     village: str = Field(description="a village of the scenario, or all")
     value: float | None = Field(description="observed share in [0, 1]; null when the programme did not report it")
@@ -47,10 +45,11 @@ class Target(Strict):
     @model_validator(mode="after")
     def _check(self) -> Target:
         problems = []
-        if self.item not in ITEMS:
-            problems.append(f"item: unknown item '{self.item}'; allowed: {', '.join(ITEMS)}")
-        elif self.wave == "baseline" and self.item in ENDLINE_ONLY:
-            problems.append(f"wave: '{self.item}' is asked at endline only; baseline items: {', '.join(BOTH_WAVES)}")
+        items, baseline_items = outcomes.item_names(), outcomes.item_names("baseline")
+        if self.item not in items:
+            problems.append(f"item: unknown item '{self.item}'; allowed: {', '.join(items)}")
+        elif self.wave == "baseline" and self.item not in baseline_items:
+            problems.append(f"wave: '{self.item}' is asked at endline only; baseline items: {', '.join(baseline_items)}")
         if self.group not in (*GROUPS, "all"):
             problems.append(f"group: unknown group '{self.group}'; allowed: {', '.join((*GROUPS, 'all'))}")
         if self.group != "all" and self.village != "all":
@@ -58,7 +57,7 @@ class Target(Strict):
                             "set one of them to 'all'")
         if self.value is not None and not 0 <= self.value <= 1:
             problems.append(f"value: {self.value} is outside [0, 1]; give a share (89% is 0.89)")
-        if self.item in MEAN_ITEMS and self.value is not None and self.score_sd is None:
+        if self.mean_item and self.value is not None and self.score_sd is None:
             problems.append(f"score_sd: needed for the mean item '{self.item}' (sd of one respondent's score, "
                             "as a share of the scale)")
         if problems:
@@ -71,13 +70,18 @@ class Target(Strict):
         return f"{self.wave}.{self.item}.{self.group}.{self.village}"
 
     @property
+    def mean_item(self) -> bool:
+        """A mean score as a share of the scale (not a share of yes/no answers)."""
+        return self.item in outcomes.OUTCOMES and not outcomes.OUTCOMES[self.item].proportion
+
+    @property
     def reported(self) -> bool:
         return self.value is not None
 
     def sampling_sd(self) -> float:
         """Standard error of the observed figure from the survey's sampling alone."""
         n = self.sample_size.n
-        if self.item in MEAN_ITEMS:
+        if self.mean_item:
             return float(self.score_sd / np.sqrt(n))
         p = float(np.clip(self.value, 0.02, 0.98))  # a reported 0% or 100% still has sampling error
         return float(np.sqrt(p * (1 - p) / n))

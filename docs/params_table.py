@@ -19,13 +19,12 @@ import re
 import sys
 from pathlib import Path
 
+from common.vocabulary import CHANNELS
+from model.activities import catalogue
+from model.params import table
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from model.activities import CHANNELS, catalogue
-from model.params import table
 
 
 def _num(x: float) -> str:

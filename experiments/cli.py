@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from importlib import metadata
@@ -11,9 +12,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from model.errors import InputError
+from common.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Community cohesion after conflict: an agent-based model of MHPSS programmes.")
@@ -27,9 +29,39 @@ def _main() -> None:
 
 
 def fail(exc: Exception) -> None:
-    """Bad input: one clear message, exit status 2, no traceback."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    """Bad input: one clear message, exit status 2, no traceback. The message (file names, values)
+    is the user's text, printed as it is: never read as rich markup."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def check_out(out: Path) -> Path:
+    """``--out`` checked at the door, before any run starts and without writing anything: a folder
+    that exists, or can be made under the nearest existing folder, and can be written.
+
+    Raises
+    ------
+    InputError
+        naming ``--out``, what is wrong and what is allowed.
+    """
+    allowed = "allowed: a folder that exists or can be created, and can be written"
+    try:
+        if out.exists():
+            if not out.is_dir():
+                raise InputError("--out", [f"{out} is a file, not a folder; {allowed}"])
+            base = out
+        else:
+            base = out.parent
+            while not base.exists() and base != base.parent:
+                base = base.parent
+            if not base.is_dir():
+                raise InputError("--out", [f"{out} cannot be created: {base} is a file, not a folder; {allowed}"])
+        if not os.access(base, os.W_OK | os.X_OK):
+            raise InputError("--out", [f"{out} cannot be {'written' if base == out else 'created'}: "
+                                       f"no permission to write in {base}; {allowed}"])
+    except OSError as exc:
+        raise InputError("--out", [f"{out} cannot be used ({exc.strerror or exc}); {allowed}"]) from None
+    return out
 
 
 def versions() -> dict[str, str]:
@@ -43,12 +75,12 @@ def versions() -> dict[str, str]:
 
 
 def print_table(wide, title: str) -> None:
-    t = Table(title=title, show_lines=False)
+    t = Table(title=escape(title), show_lines=False)
     for col in ("item", "split", "baseline", "endline"):
         t.add_column(col, justify="left" if col in ("item", "split") else "right")
     last = None
     for row in wide.itertuples():
-        t.add_row(row.item if row.item != last else "", row.split, row.baseline, row.endline)
+        t.add_row(escape(row.item) if row.item != last else "", escape(row.split), row.baseline, row.endline)
         last = row.item
     console.print(t)
 
@@ -75,28 +107,30 @@ def run(
 ) -> None:
     """Run a scenario's replicates; print and write the survey, time series and figure."""
     from calibration.posterior import resolve_params
-    from experiments.report import survey_table, trajectory_figure, wide_table
-    from experiments.runner import Task, run_batch
+    from model import outcomes
+    from experiments.drawing import group_trajectory_figure
+    from experiments.report import survey_table, wide_table
+    from runner import Task, run_batch
     from scenarios import load_scenario
 
     try:
         spec = load_scenario(scenario)
         param_sets, param_source = resolve_params(params, replicates, seed)
+        out = check_out(out or Path("results") / spec.name)
     except InputError as exc:
         fail(exc)
-    out = out or Path("results") / spec.name
     out.mkdir(parents=True, exist_ok=True)
     tasks = [Task(index=k, scenario=spec, params=param_sets[k], root_seed=seed, seed_key=k, replicate=k)
              for k in range(replicates)]
-    console.print(f"[bold]{spec.name}[/]: {spec.n_households()} households, {len(spec.programme)} programme "
-                  f"entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, params: {param_source}")
+    console.print(f"[bold]{escape(spec.name)}[/]: {spec.n_households()} households, {len(spec.programme)} programme "
+                  f"entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, "
+                  f"params: {escape(str(param_source))}")
     try:
         # runs stream to out/runs as they finish, so an interrupted batch can be resumed
         res = run_batch(tasks, workers=workers, label=spec.name, out=out / "runs", resume=resume,
                         engine=engine_of(workers, scheduler), scheduler=scheduler)
     except InputError as exc:
         fail(exc)
-
     res["timeseries"].drop(columns=["run"]).to_parquet(out / "timeseries.parquet", index=False)
     survey = res["survey"][["scenario", "replicate", "wave", "item", "group", "village", "value", "n"]]
     survey.to_csv(out / "survey.csv", index=False)
@@ -104,10 +138,10 @@ def run(
     wide = wide_table(table)
     overall = wide[wide.split == "all"]
     print_table(overall, f"{spec.name}: survey of participants, median [5-95%] across {replicates} replicates")
-    key = wide[wide.item.isin(["acceptance", "wellbeing_mean"]) & (wide.split != "all")]
+    key = wide[wide.item.isin([o.name for o in outcomes.survey_items() if o.headline]) & (wide.split != "all")]
     print_table(key, "by group and by village")
-    trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
-                      out / "figure.png", programme=spec.programme)
+    group_trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
+                            out / "figure.png", programme=spec.programme)
     summary = {
         "scenario": spec.model_dump(mode="json"),
         "scenario_file": str(scenario),
@@ -117,10 +151,10 @@ def run(
         "versions": versions(),
         "command": " ".join(["cohesion", *sys.argv[1:]]),
         "table": table.to_dict(orient="records"),
-        "cost_median": float(res["outcomes"]["cost"].median()),
+        "cost_median": float(res["outcomes"]["endline.cost"].median()),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    console.print(f"wrote {out}/timeseries.parquet, survey.csv, summary.json, figure.png")
+    console.print(f"wrote {escape(str(out))}/timeseries.parquet, survey.csv, summary.json, figure.png")
 
 
 @app.command()
@@ -147,49 +181,67 @@ def compare(
 
     paths = list(scenarios) if scenarios else cmp.default_scenarios()
     try:
+        check_out(out)
         result = cmp.compare(paths, replicates=replicates, seed=seed, params=params,
                              reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
                              out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
                              scheduler=scheduler)
     except InputError as exc:
         fail(exc)
+    print_outcome_tables(result, replicates)
+    print_ranking(result)
+    cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
+                                           "seed": seed, "params": params, "harm_tension": harm_tension,
+                                           "versions": versions(), "command": " ".join(["cohesion", *sys.argv[1:]])})
+    console.print(f"wrote {escape(str(out))}/outcomes.csv, ranking.csv, pairwise.csv, measures.csv, trajectories.png"
+                  f"{', forest.png' if result.reference else ''}, summary.json")
+
+
+def print_outcome_tables(result, replicates: int) -> None:
+    """One table per outcome of a comparison: endline, change from baseline and difference from
+    the reference, median [90% interval] per scenario."""
+    from experiments.compare import fmt
+
     names = list(dict.fromkeys(result.table.scenario))
     for outcome, d in result.table.groupby("outcome", sort=False):
-        t = Table(title=f"{outcome}: median [90% interval] across {replicates} replicates", show_lines=False)
+        t = Table(title=escape(f"{outcome}: median [90% interval] across {replicates} replicates"),
+                  show_lines=False)
         t.add_column("scenario")
         t.add_column("endline", justify="right")
         t.add_column("change from baseline", justify="right")
         if result.reference:
-            t.add_column(f"vs {result.reference}", justify="right")
+            t.add_column(escape(f"vs {result.reference}"), justify="right")
         for s in names:
             r = d[d.scenario == s].iloc[0]
-            cells = [cmp.fmt(r["median"], r.p05, r.p95, outcome)]
-            cells.append(cmp.fmt(r.change_median, r.change_p05, r.change_p95, outcome, True)
+            cells = [fmt(r["median"], r.p05, r.p95, outcome)]
+            cells.append(fmt(r.change_median, r.change_p05, r.change_p95, outcome, True)
                          if "change_median" in r and not pd_isna(r.get("change_median")) else "")
             if result.reference:
                 cells.append("" if s == result.reference else
-                             cmp.fmt(r.vs_reference_median, r.vs_reference_p05, r.vs_reference_p95, outcome, True))
-            t.add_row(s, *cells)
+                             fmt(r.vs_reference_median, r.vs_reference_p05, r.vs_reference_p95, outcome, True))
+            t.add_row(escape(s), *cells)
         console.print(t)
-    t = Table(title=f"ranking by endline {rank_by} (P(best) and P(harm) across replicates)")
+
+
+def print_ranking(result) -> None:
+    """A comparison's ranking (P(best), median, P(harm)) and its pairwise P(row beats column)."""
+    from experiments.compare import fmt
+
+    rank_by = result.rank_by
+    t = Table(title=escape(f"ranking by endline {rank_by} (P(best) and P(harm) across replicates)"))
     for col in ("scenario", "P(best)", "median", "P(harm)"):
         t.add_column(col, justify="left" if col == "scenario" else "right")
     for r in result.ranking.itertuples():
-        t.add_row(r.scenario, f"{r.p_best:.2f}", cmp.fmt(r.median, r.median, r.median, rank_by).split(" [")[0],
+        t.add_row(escape(r.scenario), f"{r.p_best:.2f}", fmt(r.median, r.median, r.median, rank_by).split(" [")[0],
                   f"{r.p_harm:.2f}")
     console.print(t)
-    t = Table(title=f"P(row beats column) on endline {rank_by}, paired by replicate")
+    t = Table(title=escape(f"P(row beats column) on endline {rank_by}, paired by replicate"))
     t.add_column("")
     for s in result.pairwise.columns:
-        t.add_column(s, justify="right")
+        t.add_column(escape(s), justify="right")
     for s, row in result.pairwise.iterrows():
-        t.add_row(s, *("" if pd_isna(v) else f"{v:.2f}" for v in row))
+        t.add_row(escape(s), *("" if pd_isna(v) else f"{v:.2f}" for v in row))
     console.print(t)
-    cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
-                                           "seed": seed, "params": params, "harm_tension": harm_tension,
-                                           "versions": versions(), "command": " ".join(["cohesion", *sys.argv[1:]])})
-    console.print(f"wrote {out}/outcomes.csv, ranking.csv, pairwise.csv, measures.csv, trajectories.png"
-                  f"{', forest.png' if result.reference else ''}, summary.json")
 
 
 def pd_isna(v) -> bool:
@@ -214,32 +266,35 @@ def sweep(
     """Sensitivity sweep of a sweep file: Sobol or Morris indices, CSV tables and figures."""
     import time
 
-    from experiments.sweep import load_sweep, run_model_sweep
+    from experiments.sweep import check_n, load_sweep, run_model_sweep
 
     t0 = time.perf_counter()
     try:
         if method not in ("sobol", "morris"):
             raise InputError("--method", [f"unknown method '{method}'; allowed: sobol, morris"])
+        if n is None:
+            n = 1024 if method == "sobol" else 64
+        check_n(method, n)
         spec = load_sweep(sweep_file)
-        n = n or (1024 if method == "sobol" else 64)
-        out = out or Path("results") / f"sweep-{spec.spec.name}-{method}-{n}"
-        console.print(f"[bold]sweep {spec.spec.name}[/]: {len(spec.factors)} factors, {method}, n={n}, "
-                      f"scenario {spec.scenario.name}, outcomes at endline week {spec.scenario.survey.endline_week}")
+        out = check_out(out or Path("results") / f"sweep-{spec.spec.name}-{method}-{n}")
+        console.print(f"[bold]sweep {escape(spec.spec.name)}[/]: {len(spec.factors)} factors, {method}, n={n}, "
+                      f"scenario {escape(spec.scenario.name)}, outcomes at endline week "
+                      f"{spec.scenario.survey.endline_week}")
         res = run_model_sweep(spec, method=method, n=n, out=out, resume=resume, workers=workers,
                               engine=engine_of(workers, scheduler), scheduler=scheduler, second_order=second_order)
     except InputError as exc:
         fail(exc)
     cols = ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
     for outcome, d in res.indices.groupby("outcome", sort=False):
-        t = Table(title=f"{outcome}", show_lines=False)
+        t = Table(title=escape(f"{outcome}"), show_lines=False)
         t.add_column("factor")
         for c in cols:
             t.add_column(c, justify="right")
         for row in d.itertuples():
-            t.add_row(row.factor, *(f"{getattr(row, c):.3f}" for c in cols))
+            t.add_row(escape(row.factor), *(f"{getattr(row, c):.3f}" for c in cols))
         console.print(t)
-    console.print(f"{len(res.runs)} runs in {time.perf_counter() - t0:.0f} s; wrote {out}/indices.csv, runs.csv, "
-                  "indices_bars.png, indices_heatmap.png")
+    console.print(f"{len(res.runs)} runs in {time.perf_counter() - t0:.0f} s; wrote {escape(str(out))}/indices.csv, "
+                  "runs.csv, indices_bars.png, indices_heatmap.png")
 
 
 @app.command()
@@ -276,7 +331,6 @@ def bench(ctx: typer.Context) -> None:
     """Benchmarks (docs/performance.md): one run against the reference step and the floor, scaling
     to 10^6 households, runner throughput. Options are benchmarks/bench.py's (--quick, --sizes,
     --repeats, --runs, --out; see `python -m benchmarks.bench --help`)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ sits beside the packages
     from benchmarks.bench import main as bench_main
 
     raise typer.Exit(bench_main(list(ctx.args)))

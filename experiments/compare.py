@@ -3,14 +3,16 @@
 Replicate k of every scenario uses the same seed (so the same households, network and chance
 events, drawn from separate streams: model/draws.py) and the same posterior parameter draw,
 so differences between scenarios are differences of programme, not of chance. Outcomes are
-measured on all households at the baseline and endline weeks (experiments/measures.py).
+measured on all households (or participants) at the baseline and endline weeks: the population
+measures of the outcome registry (model/outcomes.py).
 
 Reported per scenario and outcome: median and 90% interval across replicates, the change from
 baseline, and the paired difference from the reference (no-intervention) scenario; the ranking
 on one outcome with the probability of being best and the pairwise probability that A beats B
 (paired by replicate); and the probability of harm ("do no harm"): some group's or village's
-acceptance ends below its baseline, or more than ``harm_tension`` of participants report that
-contact created tension (a threshold chosen by the user: an assumption, default 0.2).
+value of an outcome marked ``harm_if_below_baseline`` (acceptance) ends below its baseline, or
+more than ``harm_tension`` of participants report an outcome marked ``harm_above_share``
+(contact created tension; the threshold is the user's: an assumption, default 0.2).
 """
 
 from __future__ import annotations
@@ -26,17 +28,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model import GROUPS, CohesionModel  # noqa: E402
-from model.errors import InputError  # noqa: E402
+from common.vocabulary import GROUPS  # noqa: E402
+from model import outcomes  # noqa: E402
+from common.errors import InputError  # noqa: E402
 from scenarios import LIBRARY, SEQUENCING, load_scenario  # noqa: E402
 from scenarios.schema import Scenario  # noqa: E402
 
-from . import measures  # noqa: E402
-from .runner import Task, run_batch  # noqa: E402
+from runner import Task, run_batch  # noqa: E402
+
+from . import drawing  # noqa: E402
 
 REFERENCE = LIBRARY / "no_intervention.yaml"
-LOWER_IS_BETTER = {"tension_created", "cost"}
-TRAJECTORY = ["acceptance", *(f"acceptance_{g}" for g in GROUPS), "wellbeing", "cross_group_ties", "participating"]
 Q = (0.05, 0.5, 0.95)   # 90% interval
 
 
@@ -45,19 +47,8 @@ def default_scenarios() -> list[Path]:
 
 
 def outcome_names(villages: list[str]) -> list[str]:
-    return measures.names(villages, "endline")
-
-
-def simulate_compare(task: Task) -> dict[str, pd.DataFrame]:
-    """One replicate of one scenario to its horizon: measures at both waves and weekly means."""
-    m = CohesionModel(task.scenario, task.params, rng=task.seed(), replicate=task.replicate)
-    m.run()
-    labels = {"run": task.index, "scenario": task.scenario.name, "replicate": task.replicate}
-    row = pd.DataFrame([{**labels, **measures.both_waves(m)}])
-    traj = m.datacollector.get_model_vars_dataframe()[["week", *TRAJECTORY]].copy()
-    for k, v in reversed(labels.items()):
-        traj.insert(0, k, v)
-    return {"measures": row, "trajectories": traj}
+    """The endline measures a comparison reports (the outcome registry's population measures)."""
+    return outcomes.measure_names(list(GROUPS), villages, "endline")
 
 
 def load_scenarios(paths: list[Path], reference: Path | None) -> tuple[list[Scenario], Scenario | None]:
@@ -68,7 +59,10 @@ def load_scenarios(paths: list[Path], reference: Path | None) -> tuple[list[Scen
     scenarios = [load_scenario(p) for p in paths]
     ref = None
     if reference is not None:
-        ref = load_scenario(reference)
+        if not Path(reference).is_file():
+            raise InputError("--reference", [f"{reference}: file not found; allowed: a scenario YAML file "
+                                             f"(default {REFERENCE})"])
+        ref = load_scenario(reference)  # an invalid reference is an InputError naming its file and field
         same = [s for s in scenarios if s.name == ref.name]
         if same:
             ref = same[0]
@@ -135,21 +129,24 @@ def summarise(wide: pd.DataFrame, scenarios: list[str], outcomes: list[str], ref
 
 
 def harm(wide: pd.DataFrame, villages: list[str], harm_tension: float) -> pd.Series:
-    """Per run: some group's or village's acceptance ended below its baseline, or too much tension."""
-    splits = [f"acceptance.{g}" for g in GROUPS] + [f"acceptance.{v}" for v in villages]
-    below = np.zeros(len(wide), dtype=bool)
-    for s in splits:
-        below |= (wide[f"endline.{s}"] < wide[f"baseline.{s}"]).to_numpy()
-    tension = (wide["endline.tension_created"].fillna(0) > harm_tension).to_numpy()
-    return pd.Series(below | tension, index=wide.index)
+    """Per run: some group's or village's value of a harm outcome ended below its baseline, or a
+    share of participants above ``harm_tension`` reported harm (``outcomes.Outcome`` flags)."""
+    harmed = np.zeros(len(wide), dtype=bool)
+    for o in outcomes.population_measures():
+        if o.harm_if_below_baseline:
+            for s in [f"{o.name}.{g}" for g in GROUPS] + [f"{o.name}.{v}" for v in villages]:
+                harmed |= (wide[f"endline.{s}"] < wide[f"baseline.{s}"]).to_numpy()
+        if o.harm_above_share and f"endline.{o.name}" in wide:
+            harmed |= (wide[f"endline.{o.name}"].fillna(0) > harm_tension).to_numpy()
+    return pd.Series(harmed, index=wide.index)
 
 
 def rank(wide: pd.DataFrame, scenarios: list[str], outcome: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """P(best) per scenario and P(row beats column), paired by replicate; ties count one half."""
     x = wide.pivot(index="replicate", columns="scenario", values=f"endline.{outcome}")[scenarios]
-    if outcome == "tension_created":   # undefined without participants: nobody reports tension
+    if _on_participants(outcome):  # undefined without participants: nobody reports it
         x = x.fillna(0.0)
-    if outcome in LOWER_IS_BETTER:
+    if outcomes.is_better_lower(outcome):
         x = -x
     x = x.dropna()
     v = x.to_numpy(float)
@@ -160,11 +157,16 @@ def rank(wide: pd.DataFrame, scenarios: list[str], outcome: str) -> tuple[pd.Dat
         for j in range(len(scenarios)):
             pair[i, j] = np.nan if i == j else ((v[:, i] > v[:, j]) + 0.5 * (v[:, i] == v[:, j])).mean()
     ranking = pd.DataFrame({"scenario": scenarios, "p_best": p_best, "median": np.median(v, axis=0)})
-    if outcome in LOWER_IS_BETTER:
+    if outcomes.is_better_lower(outcome):
         ranking["median"] = -ranking["median"]
     ranking = ranking.sort_values("p_best", ascending=False, kind="stable").reset_index(drop=True)
     pairwise = pd.DataFrame(pair, index=pd.Index(scenarios, name="scenario"), columns=scenarios)
     return ranking, pairwise
+
+
+def _on_participants(measure: str) -> bool:
+    base = measure.split(".", 1)[0]
+    return base in outcomes.OUTCOMES and outcomes.OUTCOMES[base].on == "participants"
 
 
 def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "posterior",
@@ -176,13 +178,11 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
     Raises
     ------
     InputError
-        for a bad scenario file, scenarios that do not share their population, an unknown
-        ``rank_by`` outcome or a harm threshold outside [0, 1].
+        for a bad scenario file, a missing or bad reference file, scenarios that do not share their
+        population, an unknown ``rank_by`` outcome or a harm threshold outside [0, 1].
     """
     from calibration.posterior import resolve_params
 
-    if reference is not None and not Path(reference).is_file():
-        reference = None
     scenarios, ref = load_scenarios(list(paths), reference)
     villages = scenarios[0].village_names()
     known = outcome_names(villages)
@@ -192,11 +192,11 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
         raise InputError("--harm-tension", [f"{harm_tension}: a share in [0, 1]"])
     param_sets, _source = resolve_params(params, replicates, seed)
     tasks = [Task(index=i * replicates + k, scenario=s, params=param_sets[k], root_seed=seed, seed_key=k,
-                  replicate=k, labels={"scenario": s.name})
+                  replicate=k, tables=("outcomes", "trajectories"))
              for i, s in enumerate(scenarios) for k in range(replicates)]
-    res = run_batch(tasks, simulate_compare, workers=workers, progress=progress, label="compare",
+    res = run_batch(tasks, workers=workers, progress=progress, label="compare",
                     out=None if out is None else out / "batch", resume=resume, engine=engine, scheduler=scheduler)
-    wide = res["measures"]
+    wide = res["outcomes"]
     names = [s.name for s in scenarios]
     table = summarise(wide, names, known, ref.name if ref else None)
     ranking, pairwise = rank(wide, names, rank_by)
@@ -211,24 +211,17 @@ COLOURS = plt.get_cmap("tab10").colors
 
 
 def trajectory_figure(traj: pd.DataFrame, scenarios: list[str], baseline: int, endline: int, path: Path) -> None:
-    """Acceptance, well-being and cross-group ties over time: median and 90% band per scenario."""
-    panels = [("acceptance", "share accepting cohabitation"), ("acceptance_VF", "VF accepting cohabitation"),
-              ("wellbeing", "mean WEMWBS score (14-70)"), ("cross_group_ties", "cross-group ties per household")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.2))
-    for ax, (col, label) in zip(axes, panels):
-        for i, s in enumerate(scenarios):
-            q = traj[traj.scenario == s].groupby("week")[col].quantile(list(Q)).unstack()
-            c = COLOURS[i % len(COLOURS)]
-            ax.fill_between(q.index, q[Q[0]], q[Q[2]], color=c, alpha=0.15, linewidth=0)
-            ax.plot(q.index, q[Q[1]], color=c, label=s, linestyle="--" if s == "no_intervention" else "-")
-        for week in (baseline, endline):
-            ax.axvline(week, color="grey", linestyle=":", linewidth=0.8)
-        ax.set(xlabel="week", ylabel=label)
-    axes[0].legend(fontsize=7, loc="best")
-    fig.suptitle("All households: median and 90% band across replicates (dotted: baseline and endline weeks)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    """Acceptance, well-being and cross-group ties over time: median and 90% band per scenario
+    (drawn by ``experiments.drawing.trajectory_figure``)."""
+    columns = [("acceptance", "share accepting cohabitation"), ("acceptance_VF", "VF accepting cohabitation"),
+               ("wellbeing", "mean WEMWBS score (14-70)"), ("cross_group_ties", "cross-group ties per household")]
+    panels = [drawing.Panel([drawing.Band(traj[traj.scenario == s], col, COLOURS[i % len(COLOURS)], s,
+                                          "--" if s == "no_intervention" else "-") for i, s in enumerate(scenarios)],
+                            label, legend={"fontsize": 7, "loc": "best"} if k == 0 else None)
+              for k, (col, label) in enumerate(columns)]
+    drawing.trajectory_figure(
+        panels, "All households: median and 90% band across replicates (dotted: baseline and endline weeks)",
+        baseline, endline, panel_width=4.4, alpha=0.15, survey_labels=False, path=path)
 
 
 def forest_figure(table: pd.DataFrame, reference: str, villages: list[str], path: Path) -> None:
@@ -260,14 +253,16 @@ def forest_figure(table: pd.DataFrame, reference: str, villages: list[str], path
 
 
 def fmt(median: float, lo: float, hi: float, outcome: str, signed: bool = False) -> str:
+    """A measure's median [90% interval] in its unit (the outcome registry's): thousands of USD,
+    a share in percent, or a level with two decimals."""
     if np.isnan(median):
         return "n/a"
-    if outcome == "cost":
-        return f"{median / 1000:,.0f}k [{lo / 1000:,.0f}-{hi / 1000:,.0f}k]"
-    if outcome in ("wellbeing", "cross_group_ties"):
-        s = "+" if signed else ""
-        return f"{median:{s}.2f} [{lo:.2f}, {hi:.2f}]"
+    o = outcomes.OUTCOMES.get(outcome.split(".", 1)[0])
     s = "+" if signed else ""
+    if o is not None and o.unit == "USD":
+        return f"{median / 1000:,.0f}k [{lo / 1000:,.0f}-{hi / 1000:,.0f}k]"
+    if o is not None and not o.proportion:
+        return f"{median:{s}.2f} [{lo:.2f}, {hi:.2f}]"
     return f"{100 * median:{s}.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
 
 

@@ -14,15 +14,12 @@ the project's ``scenarios/``).
 
 from __future__ import annotations
 
+import inspect
 import os
-import re
-from html import escape
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from html import escape
 from pathlib import Path
 
 import mesa
@@ -32,26 +29,68 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.user_param import Slider
 from mesa.visualization.utils import update_counter
 
+from experiments.dashboard_assets import fetch_assets
 from experiments.drawing import SHADES, ChartsView, NetworkView, chart_data_html, current_values_html, survey_html
 from model import CohesionModel, Params
 from model.params import ranges
-from model.errors import InputError
+from common.errors import InputError
 from scenarios import LIBRARY, Scenario, load_scenario
 
 LIBRARY_ENV = "COHESION_LIBRARY"
 NONE = "(none)"
 DEFAULT_SEED = 7
 
-# The dynamics parameters a designer is most likely to question (docs/model.md, section 7);
-# every slider spans the parameter's declared range (model/params.py).
-DYNAMICS = ("outreach", "join_rate", "w_stigma", "w_need", "readiness_threshold", "alpha_contact_pos",
-            "alpha_contact_neg", "tie_rate", "outgroup_credibility", "shock_damping")
-# Programme and context knobs applied to the chosen scenario. Places: the scenario files assume
-# 0.5x-2x of their places per activity; tension and leadership shift every village's value
-# within the schema's [0, 1].
-PLACES_SCALE = (0.5, 2.0)
-DIALOGUE_MAX = 52  # latest start week offered for dialogue
-SHIFT = (-0.3, 0.3)
+
+# --- the sliders: named once, here ------------------------------------------------------------
+@dataclass(frozen=True)
+class SliderSpec:
+    """One slider of the sidebar, shown under its name. The sidebar (``model_params``), the page's
+    table of what the sliders mean (``parameter_table_html``) and ``DashboardModel`` read it."""
+
+    name: str                   # the DashboardModel keyword it sets
+    low: float
+    high: float
+    start: float | None         # the value the page starts from; None: a model parameter, from base_params
+    source: str
+    meaning: str                # one line
+    step: float | None = None   # None: slider_step(low, high); an int step (int range and start): whole numbers
+
+    def value(self, given: float) -> float | int:
+        """The slider's value as the model takes it: whole weeks on a whole-number slider; else
+        without the floating-point noise the browser's sliders send (min + k * step)."""
+        if isinstance(self.step, int):
+            return int(round(float(given)))
+        return round(float(given), 9)
+
+
+def parameter_slider(name: str) -> SliderSpec:
+    """A dynamics parameter's slider: its range, source and meaning as model/params.py declares them."""
+    meta = next(f.metadata for f in fields(Params) if f.name == name)
+    low, high = meta["range"]
+    return SliderSpec(name, low, high, None, meta["source"], meta["doc"])
+
+
+SLIDERS = (
+    # programme and context knobs applied to the chosen scenario (the arguments of ``adjusted``);
+    # 52: the latest start week offered for dialogue
+    SliderSpec("dialogue_start", 0, 52, 0, "programme design (the sweeps' start_week change)",
+               "week dialogue starts, length kept (0: as in the scenario)", step=1),
+    # the scenario files assume 0.5x-2x of their places per activity
+    SliderSpec("places_scale", 0.5, 2.0, 1.0, "scenario files: places assumed, range 0.5x-2x",
+               "places per activity, times the scenario's"),
+    # tension and leadership shift every village's value within the schema's [0, 1]
+    SliderSpec("tension_shift", -0.3, 0.3, 0.0, "context", "added to every village's tension (kept in [0, 1])"),
+    SliderSpec("leadership_shift", -0.3, 0.3, 0.0, "context",
+               "added to every village's leadership (kept in [0, 1])"),
+    # the dynamics parameters a designer is most likely to question (docs/model.md, section 7),
+    # each spanning its declared range (model/params.py)
+    *(parameter_slider(name) for name in ("outreach", "join_rate", "w_stigma", "w_need", "readiness_threshold",
+                                          "alpha_contact_pos", "alpha_contact_neg", "tie_rate",
+                                          "outgroup_credibility", "shock_damping")),
+)
+SLIDER = {s.name: s for s in SLIDERS}
+DYNAMICS = tuple(s.name for s in SLIDERS if s.start is None)   # model parameters
+KNOBS = tuple(s.name for s in SLIDERS if s.start is not None)  # scenario adjustments
 
 
 # --- the scenario library ---------------------------------------------------------------------
@@ -113,18 +152,13 @@ def base_params() -> tuple[Params, str]:
     (calibration/posterior.csv, what ``cohesion run`` uses), its calibrated parameters at their
     weighted posterior medians, rounded to the slider's step so that they sit on its grid.
     """
-    from calibration.posterior import POSTERIOR_PATH, WEIGHT, load_posterior
+    from calibration.posterior import POSTERIOR_PATH, load_posterior, posterior_medians
 
     if not POSTERIOR_PATH.is_file():
         return Params(), "model/params.py defaults (no calibrated posterior installed)"
-    post = load_posterior(POSTERIOR_PATH)
-    w = post[WEIGHT].to_numpy(float)
     r = ranges()
     medians = {}
-    for name in post.columns.drop(WEIGHT):
-        x = post[name].to_numpy(float)
-        order = np.argsort(x)
-        median = x[order][np.searchsorted(np.cumsum(w[order]) / w.sum(), 0.5)]
+    for name, median in posterior_medians(load_posterior(POSTERIOR_PATH)).items():
         step = slider_step(*r[name])
         medians[name] = round(float(np.clip(round(median / step) * step, *r[name])), 9)
     return Params().with_values(**medians), f"posterior medians of {POSTERIOR_PATH.name} ({', '.join(medians)})"
@@ -149,13 +183,13 @@ class DashboardModel(mesa.Model):
     """
 
     def __init__(self, scenario_name: str = "qayyarah", compare_with: str = NONE, seed: str | int = DEFAULT_SEED,
-                 places_scale: float = 1.0, tension_shift: float = 0.0, leadership_shift: float = 0.0,
-                 dialogue_start: int = 0, outreach: float | None = None, join_rate: float | None = None,
-                 w_stigma: float | None = None, w_need: float | None = None, readiness_threshold: float | None = None,
-                 alpha_contact_pos: float | None = None, alpha_contact_neg: float | None = None,
-                 tie_rate: float | None = None, outgroup_credibility: float | None = None,
-                 shock_damping: float | None = None):
-        """Dynamics parameters left at None take their base value (``base_params``)."""
+                 **sliders: float | None):
+        """``sliders``: the sidebar's values by name (``SLIDERS``). One not given (or None) takes
+        its start value; a dynamics parameter, its base value (``base_params``). A name that is
+        not a slider raises TypeError."""
+        unknown = [k for k in sliders if k not in SLIDER]
+        if unknown:
+            raise TypeError(f"DashboardModel: no slider {unknown}; allowed: {', '.join(SLIDER)}")
         self.problems: list[str] = []
         try:
             self.seed = parse_seed(seed)
@@ -163,22 +197,14 @@ class DashboardModel(mesa.Model):
             self.problems.append(f"{exc}; using {DEFAULT_SEED}")
             self.seed = DEFAULT_SEED
         super().__init__(rng=self.seed)
-        # the browser's sliders send min + k * step in floating point: round the noise away
-        tidy = lambda x: round(float(x), 9)  # noqa: E731
-        given = {"outreach": outreach, "join_rate": join_rate, "w_stigma": w_stigma, "w_need": w_need,
-                 "readiness_threshold": readiness_threshold, "alpha_contact_pos": alpha_contact_pos,
-                 "alpha_contact_neg": alpha_contact_neg, "tie_rate": tie_rate,
-                 "outgroup_credibility": outgroup_credibility, "shock_damping": shock_damping}
+        given = {k: SLIDER[k].value(v) for k, v in sliders.items() if v is not None}
         base, self.params_source = base_params()
-        self.params = base.with_values(**{k: tidy(v) for k, v in given.items() if v is not None})
-        places_scale, tension_shift, leadership_shift = map(tidy, (places_scale, tension_shift, leadership_shift))
+        self.params = base.with_values(**{k: v for k, v in given.items() if k in DYNAMICS})
+        self.knobs = {k: given.get(k, SLIDER[k].start) for k in KNOBS}  # the arguments of ``adjusted``
+        self.settings = {"seed": self.seed, **self.knobs, **{k: getattr(self.params, k) for k in DYNAMICS}}
+        self.settings["dialogue_start"] = self.knobs["dialogue_start"] or "as in the scenario"
         files = library()
         names = [scenario_name] + ([compare_with] if compare_with not in (NONE, "", None) else [])
-        self.knobs = {"places_scale": places_scale, "tension_shift": tension_shift,
-                      "leadership_shift": leadership_shift}
-        dialogue_start = int(round(float(dialogue_start)))
-        self.settings = {"seed": self.seed, "dialogue_start": dialogue_start or "as in the scenario", **self.knobs,
-                         **{k: getattr(self.params, k) for k in DYNAMICS}}
         self.labels: list[str] = []
         self.runs: list[CohesionModel] = []
         for name in names:
@@ -186,10 +212,10 @@ class DashboardModel(mesa.Model):
                 raise InputError(library_folder(), [f"no scenario '{name}'; allowed: {', '.join(files)}"])
             spec = load_scenario(files[name])
             try:
-                spec = adjusted(spec, **self.knobs, dialogue_start=dialogue_start)
+                spec = adjusted(spec, **self.knobs)
             except ValueError as exc:
                 self.problems.append(f"{name}: {exc}")
-                spec = adjusted(spec, **self.knobs)
+                spec = adjusted(spec, **{**self.knobs, "dialogue_start": 0})
             self.runs.append(CohesionModel(spec, self.params, rng=self.seed))
             self.labels.append(name if name not in self.labels else f"{name} (2)")
         self.running = True
@@ -217,6 +243,14 @@ class DashboardModel(mesa.Model):
         if self._charts is None:
             self._charts = ChartsView(self.runs, self.labels)
         return self._charts.png(self.runs)
+
+
+# Mesa's SolaraViz reads the model's signature: it checks the sidebar's names against it, and it
+# would pass a Mesa scenario to a model taking **kwargs. So the signature it sees names every slider.
+_signature = inspect.signature(DashboardModel.__init__)
+DashboardModel.__init__.__signature__ = _signature.replace(parameters=[
+    *(p for p in _signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD),
+    *(inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=None) for s in SLIDERS)])
 
 
 def time_weeks(scenario_name: str = "qayyarah", compare_with: str = NONE, weeks: int = 52) -> dict[str, float]:
@@ -334,18 +368,9 @@ def slider_step(low: float, high: float) -> float:
     return 10.0 ** np.floor(np.log10((high - low) / 20))
 
 
-def _slider(label: str, default: float, low: float, high: float) -> Slider:
-    return Slider(label, value=default, min=low, max=high, step=slider_step(low, high))
-
-
-KNOB_DOCS = {
-    "dialogue_start": ("week dialogue starts, length kept (0: as in the scenario)", 0, DIALOGUE_MAX,
-                       "programme design (the sweeps' start_week change)"),
-    "places_scale": ("places per activity, times the scenario's", *PLACES_SCALE,
-                     "scenario files: places assumed, range 0.5x-2x"),
-    "tension_shift": ("added to every village's tension (kept in [0, 1])", *SHIFT, "context"),
-    "leadership_shift": ("added to every village's leadership (kept in [0, 1])", *SHIFT, "context"),
-}
+def start_values(base: Params) -> dict[str, float]:
+    """Each slider's start value: its own, or (a dynamics parameter) its value in ``base``."""
+    return {s.name: getattr(base, s.name) if s.start is None else s.start for s in SLIDERS}
 
 
 def settings_html(settings: dict) -> str:
@@ -355,37 +380,28 @@ def settings_html(settings: dict) -> str:
 
 
 def parameter_table_html() -> str:
-    """Name, range, default and meaning of every slider (from model/params.py)."""
-    rows = [(name, low, high, 1.0 if name == "places_scale" else 0, doc, src)
-            for name, (doc, low, high, src) in KNOB_DOCS.items()]
-    base, _ = base_params()
-    for f in fields(Params):
-        if f.name in DYNAMICS:
-            low, high = f.metadata["range"]
-            rows.append((f.name, low, high, getattr(base, f.name), f.metadata["doc"], f.metadata["source"]))
-    body = "".join(f"<tr><td>{n}</td><td>{lo:g}-{hi:g}</td><td>{d:g}</td><td style='text-align:left'>{doc}</td>"
-                   f"<td style='text-align:left'>{src}</td></tr>" for n, lo, hi, d, doc, src in rows)
+    """Name, range, start value, meaning and source of every slider, in the sidebar's order."""
+    start = start_values(base_params()[0])
+    body = "".join(f"<tr><td>{s.name}</td><td>{s.low:g}-{s.high:g}</td><td>{start[s.name]:g}</td>"
+                   f"<td style='text-align:left'>{s.meaning}</td><td style='text-align:left'>{s.source}</td></tr>"
+                   for s in SLIDERS)
     return ("<table><thead><tr><th>slider</th><th>range</th><th>start</th><th>meaning</th><th>source</th>"
             f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def model_params(folder: Path | None = None) -> dict:
+    """The sidebar: the scenario selectors, the seed and one slider per ``SLIDERS`` entry."""
     names = list(library(folder))
-    base, _ = base_params()
-    docs = {f.name: f.metadata for f in fields(Params)}
+    start = start_values(base_params()[0])
     params = {
         "scenario_name": {"type": "Select", "value": default_scenario(names), "values": names, "label": "scenario"},
         "compare_with": {"type": "Select", "value": NONE, "values": [NONE, *names],
                          "label": "side by side with (same seed)"},
         "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "seed"},
-        "dialogue_start": Slider("dialogue_start", value=0, min=0, max=DIALOGUE_MAX, step=1),
-        "places_scale": _slider("places_scale", 1.0, *PLACES_SCALE),
-        "tension_shift": _slider("tension_shift", 0.0, *SHIFT),
-        "leadership_shift": _slider("leadership_shift", 0.0, *SHIFT),
     }
-    for name in DYNAMICS:
-        low, high = docs[name]["range"]
-        params[name] = _slider(name, getattr(base, name), low, high)
+    for s in SLIDERS:
+        params[s.name] = Slider(s.name, value=start[s.name], min=s.low, max=s.high,
+                                step=s.step or slider_step(s.low, s.high))
     return params
 
 
@@ -403,62 +419,6 @@ page = Page
 
 
 # --- serving ----------------------------------------------------------------------------------
-def cdn_packages() -> list[str]:
-    """The npm packages (name@version) the page loads from solara's CDN, read off solara's page
-    template and the grid layout that Mesa's SolaraViz uses."""
-    import solara.server
-    import solara.util
-
-    root = Path(solara.__file__).parent
-    grid = "gridlayout_v3.vue" if solara.util.IPYVUETIFY_V3 else "gridlayout.vue"
-    sources = [(root / "server" / "templates" / "solara.html.j2").read_text(),
-               (root / "widgets" / "vue" / grid).read_text()]
-    pattern = r"(?:\{\{cdn\}\}|\$\{this\.getCdn\(\)\})/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+[\w.+-]*)/"
-    found = sorted({p for text in sources for p in re.findall(pattern, text)})
-    from solara.server import settings
-
-    if settings.assets.fontawesome_enabled:
-        found += re.findall(r"^/?((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/", settings.assets.fontawesome_path)
-    skip = "solara-vuetify-app@" if solara.util.IPYVUETIFY_V3 else "solara-vuetify3-app@"
-    return [p for p in found if skip not in p]
-
-
-def assets_cache() -> Path:
-    from solara.server import settings
-
-    return Path(settings.assets.proxy_cache_dir)
-
-
-def missing_assets() -> list[str]:
-    return [p for p in cdn_packages() if not (assets_cache() / p).is_dir()]
-
-
-def fetch_assets() -> list[str]:
-    """Put solara's browser assets in its CDN cache with ``npm pack``, so the page works offline.
-
-    Solara serves its page's JavaScript and CSS through a caching proxy of a public CDN; a
-    machine without that CDN (a closed network, CI) gets the same files from the npm registry.
-    Returns the packages still missing (empty when all are there).
-    """
-    missing = missing_assets()
-    if not missing or shutil.which("npm") is None:
-        return missing
-    with tempfile.TemporaryDirectory() as tmp:
-        for spec in missing:
-            done = subprocess.run(["npm", "pack", spec, "--silent"], cwd=tmp, capture_output=True, text=True,
-                                  timeout=300, check=False)
-            if done.returncode != 0:
-                print(f"npm pack {spec} failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
-                continue
-            target = assets_cache() / spec
-            with tarfile.open(Path(tmp) / done.stdout.strip().splitlines()[-1]) as tar:
-                tar.extractall(Path(tmp) / "x", filter="data")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(Path(tmp) / "x" / "package", target, dirs_exist_ok=True)
-            shutil.rmtree(Path(tmp) / "x")
-    return missing_assets()
-
-
 def server_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "solara", "run", "experiments.dashboard:page", "--host", host, "--port", str(port),
             "--production", "--no-open"]

@@ -1,35 +1,181 @@
-"""Pictures of one live run: the network, the week-by-week charts, the survey table.
+"""The project's pictures: the trajectory figure of a batch of replicates, the programme's
+timeline, and the live views of one run (the network, the week-by-week charts, the survey table).
 
-The dashboard (experiments/dashboard.py) redraws these every week; the notebooks call the same
-functions on a finished run. Everything here reads a ``CohesionModel`` and never changes it.
-Figures use matplotlib's object API (no pyplot state), so the dashboard can draw from its
-stepping thread.
+The trajectory figure (``trajectory_figure``; ``group_trajectory_figure`` is the one ``cohesion
+run`` writes, ``experiments.compare.trajectory_figure`` the one ``cohesion compare`` writes) and
+the timeline (``programme_timeline``, also under the live charts) are drawn here and nowhere else.
+
+The dashboard (experiments/dashboard.py) redraws the live views every week; the notebooks call
+the same functions on a finished run. They read a ``CohesionModel`` and never change it, and use
+matplotlib's object API (no pyplot state), so the dashboard can draw from its stepping thread.
+The trajectory figure is a pyplot figure, shown inline in a notebook or saved to a file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from io import BytesIO
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from PIL import Image
+import matplotlib
 
-from experiments.report import GROUP_COLOURS, mark_survey, split_label, survey_table
-from model.activities import GROUPS
-from model.model import CohesionModel
-from model.state import WEMWBS_MAX, WEMWBS_MIN
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from experiments.report import group_trajectories, overall_trajectory, split_label, survey_table  # noqa: E402
+from model.activities import catalogue  # noqa: E402
+from common.vocabulary import GROUPS  # noqa: E402
+from model.model import CohesionModel  # noqa: E402
+from model.state import WEMWBS_MAX, WEMWBS_MIN  # noqa: E402
 
 SHADES = ("attitude", "wellbeing")
+GROUP_COLOURS = {"FPA": "#d95f02", "VF": "#7570b3", "HC": "#1b9e77", "all": "#333333"}
 LEVEL_COLOURS = {"individual": "#a6cee3", "family": "#1f78b4", "group": "#b2df8a", "community": "#33a02c"}
+PROGRAMME_COLOUR = "#4c72b0"
 CHART_METRICS = ("acceptance", "acceptance_FPA", "acceptance_VF", "acceptance_HC", "wellbeing",
                  "participating", "cross_group_ties")
 RUN_STYLES = ("-", "--")
+
+
+# --- survey weeks and the programme's timeline ------------------------------------------------
+def mark_survey(ax, baseline: int, endline: int, labelled: bool = True) -> None:
+    """The baseline and endline weeks as grey vertical lines: dashed and named, or (``labelled``
+    False) dotted and bare."""
+    for week, name in ((baseline, "baseline"), (endline, "endline")):
+        if not labelled:
+            ax.axvline(week, color="grey", linestyle=":", linewidth=0.8)
+            continue
+        ax.axvline(week, color="grey", linestyle="--", linewidth=0.8)
+        ax.annotate(name, (week, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top",
+                    ha="right", fontsize=8, color="grey")
+
+
+# The timeline's two looks. "report" (figures of a batch, notebooks): week k spans [k, k + 1],
+# one colour, readable activity names, the axis titled. "live" (under the dashboard's charts,
+# compact): week k centred on its tick, coloured by the activity's level, titled by the caller.
+TIMELINE_LOOKS = {
+    "report": {"offset": 0.0, "height": 0.6, "edge": 0.0, "fontsize": 7, "by_level": False},
+    "live": {"offset": -0.5, "height": 0.7, "edge": 0.5, "fontsize": 6, "by_level": True},
+}
+
+
+def programme_timeline(ax, programme, horizon: int, look: str = "report") -> None:
+    """The scenario's programme entries (``Scenario.programme``) as bars over the weeks, one row
+    each; an activity handed over to the community (``handover_share`` > 0) is hatched over the
+    weeks after its end week, up to ``horizon``.
+    ``look``: "report" or "live" (``TIMELINE_LOOKS``)."""
+    if look not in TIMELINE_LOOKS:
+        raise ValueError(f"unknown timeline look '{look}'; allowed: {', '.join(TIMELINE_LOOKS)}")
+    style = TIMELINE_LOOKS[look]
+    offset, height = style["offset"], style["height"]
+    for row, entry in enumerate(programme):
+        colour = (LEVEL_COLOURS.get(catalogue()[entry.activity].level, "#999999") if style["by_level"]
+                  else PROGRAMME_COLOUR)
+        ax.barh(row, entry.end_week - entry.start_week + 1, left=entry.start_week + offset, height=height,
+                color=colour)
+        if entry.handover_share > 0 and entry.end_week < horizon:
+            ax.barh(row, horizon - entry.end_week, left=entry.end_week + 1 + offset, height=height, color="none",
+                    edgecolor=colour, hatch="///", linewidth=style["edge"])
+    names = [e.activity if style["by_level"] else e.activity.replace("_", " ") for e in programme]
+    ax.set_yticks(range(len(programme)), names, fontsize=style["fontsize"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, horizon)
+    if look == "report":
+        ax.set(xlabel="week", title="Programme (hatched: handed over to the community)")
+    else:
+        ax.tick_params(axis="x", labelsize=7)
+
+
+# --- the trajectory figure of a batch of replicates -----------------------------------------------
+@dataclass(frozen=True)
+class Band:
+    """One series of a trajectory panel: ``column`` of ``data`` (rows per replicate and week, with
+    a ``week`` column), drawn as its median and 5-95% band across replicates."""
+
+    data: pd.DataFrame
+    column: str
+    colour: str
+    label: str
+    linestyle: str = "-"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of the trajectory figure."""
+
+    bands: list[Band]
+    ylabel: str
+    title: str | None = None
+    ylim: tuple[float, float] | None = None
+    legend: dict | None = None  # keyword arguments of ``Axes.legend``; None: no legend
+
+
+def draw_band(ax, band: Band, alpha: float) -> None:
+    q = band.data.groupby("week")[band.column].quantile([0.05, 0.5, 0.95]).unstack()
+    ax.fill_between(q.index, q[0.05], q[0.95], color=band.colour, alpha=alpha, linewidth=0)
+    ax.plot(q.index, q[0.5], color=band.colour, label=band.label, linestyle=band.linestyle)
+
+
+def trajectory_figure(panels: list[Panel], title: str, baseline: int, endline: int, *, panel_width: float = 5.5,
+                      alpha: float = 0.2, survey_labels: bool = True, programme=None, path: Path | None = None):
+    """Panels side by side of series over the weeks, each a median and 5-95% band across
+    replicates, the survey weeks marked (``mark_survey``); with ``programme`` (the scenario's
+    entries) its timeline below. Saved to ``path`` and closed if a path is given; returns the
+    pyplot figure."""
+    n = len(panels)
+    if programme:
+        fig = plt.figure(figsize=(panel_width * n, 4.2 + 0.18 * len(programme) + 0.8))
+        grid = fig.add_gridspec(2, n, height_ratios=[4.2, 0.18 * len(programme) + 0.8])
+        axes = [fig.add_subplot(grid[0, k]) for k in range(n)]
+        horizon = int(max(band.data["week"].max() for panel in panels for band in panel.bands))
+        programme_timeline(fig.add_subplot(grid[1, :]), programme, horizon)
+    else:
+        fig, row = plt.subplots(1, n, figsize=(panel_width * n, 4.2), squeeze=False)
+        axes = list(row[0])
+    for ax, panel in zip(axes, panels):
+        for band in panel.bands:
+            draw_band(ax, band, alpha)
+        ax.set(xlabel="week", ylabel=panel.ylabel)
+        if panel.ylim is not None:
+            ax.set(ylim=panel.ylim)
+        if panel.title is not None:
+            ax.set(title=panel.title)
+        if panel.legend is not None:
+            ax.legend(**panel.legend)
+        mark_survey(ax, baseline, endline, labelled=survey_labels)
+    fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def group_trajectory_figure(ts: pd.DataFrame, baseline: int, endline: int, title: str, path: Path | None = None,
+                            programme=None):
+    """Acceptance by group and mean well-being over time, median and 5-95% band across replicates
+    (the figure of ``cohesion run``; ``ts``: its time series, one row per replicate, week, group
+    and village). With ``programme`` (the scenario's entries) a timeline of the activities is
+    drawn below."""
+    panels = []
+    for metric, ylabel, title_ylim in (("acceptance", "share accepting cohabitation",
+                                        {"title": "Acceptance of cohabitation by group", "ylim": (0, 1)}),
+                                       ("wellbeing", "mean WEMWBS score (14-70)", {"title": "Mean well-being"})):
+        by_group = group_trajectories(ts, metric)
+        bands = [Band(by_group[by_group.group == g], metric, GROUP_COLOURS[g], g) for g in GROUPS]
+        bands.append(Band(overall_trajectory(ts, metric), metric, GROUP_COLOURS["all"], "all households"))
+        panels.append(Panel(bands, ylabel, legend={"loc": "lower right", "fontsize": 8}, **title_ylim))
+    return trajectory_figure(panels, f"{title}: median and 5-95% band across replicates (all households)",
+                             baseline, endline, programme=programme, path=path)
 
 
 # --- fast redraws -----------------------------------------------------------------------------
@@ -182,21 +328,6 @@ def weekly(model: CohesionModel) -> pd.DataFrame:
     return df.reset_index(drop=True)[["week", *CHART_METRICS]]
 
 
-def activity_timeline(ax, model: CohesionModel, horizon: int) -> None:
-    """One bar per programme entry from its start to its end week, coloured by level."""
-    entries = model.programme.entries
-    for k, e in enumerate(entries):
-        ax.barh(k, e.end - e.start + 1, left=e.start - 0.5, height=0.7,
-                color=LEVEL_COLOURS.get(e.activity.level, "#999999"))
-        if e.handover_capacity.sum() > 0:
-            ax.barh(k, horizon - e.end, left=e.end + 0.5, height=0.7, color="none",
-                    edgecolor=LEVEL_COLOURS.get(e.activity.level, "#999999"), hatch="///", linewidth=0.5)
-    ax.set_yticks(range(len(entries)), [e.name for e in entries], fontsize=6)
-    ax.invert_yaxis()
-    ax.set_xlim(0, horizon)
-    ax.tick_params(axis="x", labelsize=7)
-
-
 class ChartsView:
     """Acceptance by group, well-being, participation and cross-group ties over the weeks run so
     far, with each run's activity timeline and survey weeks; a second run is drawn dashed.
@@ -209,7 +340,7 @@ class ChartsView:
         self.labels = labels or [m.spec.name for m in models]
         self._blit: Blit | None = None
         horizon = max(m.spec.horizon_weeks for m in models)
-        n_entries = [max(len(m.programme.entries), 1) for m in models]
+        n_entries = [max(len(m.spec.programme), 1) for m in models]
         fig = self.fig = Figure(figsize=(9.0, 5.2 + 0.14 * sum(n_entries)), layout="constrained")
         gs = fig.add_gridspec(2 + len(models), 2, height_ratios=[1, 1, *[0.12 * n for n in n_entries]])
         axes = [fig.add_subplot(gs[i, j]) for i in (0, 1) for j in (0, 1)]
@@ -240,7 +371,7 @@ class ChartsView:
         self.now = []
         for k, (model, label) in enumerate(zip(models, self.labels)):
             ax = fig.add_subplot(gs[2 + k, :], sharex=axes[0])
-            activity_timeline(ax, model, horizon)
+            programme_timeline(ax, model.spec.programme, horizon, look="live")
             mark_survey(ax, model.spec.survey.baseline_week, model.spec.survey.endline_week)
             ax.set_title(f"programme of {label} (hatched: handed over to the community)", fontsize=8)
             self.now.append(ax.axvline(model.week, color="black", linewidth=1.0))

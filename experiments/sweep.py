@@ -17,14 +17,15 @@ A sweep file (experiments/sweeps/*.yaml) declares *what* varies and *what* is me
   ``handover_share``  share of places handed over to the community at the end.
 
   Weeks and places are rounded to whole numbers (places at least 1).
-- ``outcomes``: measures at the endline week (experiments/measures.py), so runs stop there;
+- ``outcomes``: population measures at the endline week (the outcome registry, model/outcomes.py),
+  so runs stop there;
 - ``seeds``: ``block`` (default: every run of one Saltelli block or Morris trajectory shares a
   seed, so differences inside it are due to the factors, not to chance; the seed still varies
   across blocks), ``run`` (every run its own seed), or ``common`` (one seed for all).
 
 Sampling and analysis go through SALib's ``ProblemSpec``: Sobol (Saltelli's scheme, N a power
 of two; second-order indices when asked) or Morris. Runs go through the runner
-(experiments/runner.py), so a sweep streams to disk, resumes and runs on Dask like any batch.
+(runner/), so a sweep streams to disk, resumes and runs on Dask like any batch.
 """
 
 from __future__ import annotations
@@ -44,52 +45,34 @@ import pandas as pd  # noqa: E402
 from pydantic import Field, ValidationError, field_validator, model_validator  # noqa: E402
 from SALib import ProblemSpec  # noqa: E402
 
-from model import CohesionModel, Params  # noqa: E402
+from model import Params, outcomes  # noqa: E402
+from common.vocabulary import GROUPS  # noqa: E402
 from model.activities import catalogue  # noqa: E402
-from model.errors import InputError, from_validation_error, read_yaml  # noqa: E402
+from common.errors import InputError, from_validation_error, read_yaml  # noqa: E402
 from model.params import names as param_names  # noqa: E402
 from model.params import ranges as param_ranges  # noqa: E402
-from model.strict import Strict  # noqa: E402
+from common.strict import Strict  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
-from scenarios.schema import Scenario  # noqa: E402
+from scenarios.design import CHANGES, DesignFactor, apply_design, finite_bounds, ordered  # noqa: E402,F401
+from scenarios.schema import Scenario, check_safe_name  # noqa: E402
 
-from . import measures  # noqa: E402
-from .runner import run_batch  # noqa: E402
+from runner import Task, run, run_batch  # noqa: E402
 
 Method = Literal["sobol", "morris"]
-CHANGES = ("start_week", "shift_weeks", "duration_scale", "places_scale", "places_share", "handover_share")
 
 
 # --- the sweep file -------------------------------------------------------------------------------
 class ParameterFactor(Strict):
     bounds: tuple[float, float] | None = Field(default=None, description="default: the declared range")
 
-
-class DesignFactor(Strict):
-    change: Literal["start_week", "shift_weeks", "duration_scale", "places_scale", "places_share",
-                    "handover_share"]
-    activities: list[str] = Field(min_length=1, description="programme entries of these activities change")
-    versus: list[str] = Field(default_factory=list, description="places_share only: the other side")
-    bounds: tuple[float, float]
-    doc: str = ""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "DesignFactor":
-        lo, hi = self.bounds
-        if self.change == "places_share" and not self.versus:
-            raise ValueError("places_share needs 'versus': the activities that hold the other places")
-        if self.change != "places_share" and self.versus:
-            raise ValueError(f"'versus' is for places_share only, not {self.change}")
-        limits = {"start_week": (0, math.inf), "duration_scale": (0, math.inf), "places_scale": (0, math.inf),
-                  "places_share": (0, 1), "handover_share": (0, 1), "shift_weeks": (-math.inf, math.inf)}
-        low, high = limits[self.change]
-        if not (low <= lo and hi <= high) or (self.change in ("duration_scale", "places_scale") and lo <= 0):
-            raise ValueError(f"bounds {list(self.bounds)} outside what {self.change} allows "
-                             f"({'> 0' if high == math.inf and low == 0 else f'[{low}, {high}]'})")
-        unknown = [a for a in self.activities + self.versus if a not in catalogue()]
-        if unknown:
-            raise ValueError(f"unknown activities {unknown}; allowed: {', '.join(catalogue())}")
-        return self
+    @field_validator("bounds")
+    @classmethod
+    def _legal(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None:
+            finite_bounds(v)
+            if ordered(v):
+                raise ValueError(ordered(v))
+        return v
 
 
 class SweepFile(Strict):
@@ -103,6 +86,11 @@ class SweepFile(Strict):
     seed: int = Field(default=20250325, ge=0)
     second_order: bool = False
     morris_levels: int = Field(default=4, ge=2)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_safe_name(v)
 
     @field_validator("parameters")
     @classmethod
@@ -178,12 +166,15 @@ def load_sweep(path: str | Path) -> Sweep:
         raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {tried})"])
     scenario = load_scenario(scen_path)
     problems = []
-    known = measures.names(scenario.village_names())
+    known = outcomes.measure_names(list(GROUPS), scenario.village_names())
     for o in spec.outcomes:
         if o not in known:
             problems.append(f"outcomes: unknown outcome '{o}'; allowed: {', '.join(known)}")
     present = {e.activity for e in scenario.programme}
     for name, d in spec.design.items():
+        if ordered(d.bounds):   # SALib refuses them ("Bounds are not legal")
+            problems.append(f"design.{name}.bounds: {ordered(d.bounds)}")
+            continue
         missing = [a for a in d.activities + d.versus if a not in present]
         if missing:
             problems.append(f"design.{name}.activities: {missing} not in the programme of {scen_path}; "
@@ -212,91 +203,40 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(spec, path, scenario, tuple(factors))
 
 
-# --- programme design transformations ---------------------------------------------------------
-def _places(entry: dict) -> int:
-    return entry["places"] if entry.get("places") is not None else catalogue()[entry["activity"]].places_per_session
-
-
-def apply_design(scenario: Scenario, design: dict[str, DesignFactor], values: dict[str, float]) -> Scenario:
-    """The scenario with its programme transformed by each design factor at its value.
-
-    Raises ValueError (with the scenario's own message) if the result is not a valid scenario.
-    """
-    if not design:
-        return scenario
-    entries = [e.model_dump() for e in scenario.programme]
-    for name, d in design.items():
-        v = float(values[name])
-        chosen = [e for e in entries if e["activity"] in d.activities]
-        if d.change == "start_week":
-            for e in chosen:
-                length = e["end_week"] - e["start_week"]
-                e["start_week"] = int(round(v))
-                e["end_week"] = e["start_week"] + length
-        elif d.change == "shift_weeks":
-            for e in chosen:
-                shift = int(round(v))
-                shift = max(shift, -e["start_week"])
-                e["start_week"] += shift
-                e["end_week"] += shift
-        elif d.change == "duration_scale":
-            for e in chosen:
-                e["end_week"] = e["start_week"] + int(round((e["end_week"] - e["start_week"]) * v))
-        elif d.change == "places_scale":
-            for e in chosen:
-                e["places"] = max(1, int(round(_places(e) * v)))
-        elif d.change == "places_share":
-            other = [e for e in entries if e["activity"] in d.versus]
-            a, b = sum(map(_places, chosen)), sum(map(_places, other))
-            total = a + b
-            for group, target, current in ((chosen, v * total, a), (other, (1 - v) * total, b)):
-                for e in group:
-                    e["places"] = max(1, int(round(_places(e) * target / current)))
-        elif d.change == "handover_share":
-            for e in chosen:
-                e["handover_share"] = v
-    raw = scenario.model_dump()
-    raw["programme"] = entries
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as err:
-        raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())) from None
-
-
 # --- one run of the sweep -----------------------------------------------------------------------
 @dataclass(frozen=True)
-class ModelContext:
-    """What every run of a model sweep shares."""
+class SamplePoint:
+    """One row of the sample: the factors' values and the seed key of its block (``seeds``)."""
 
-    scenario: Scenario
-    design: tuple[tuple[str, DesignFactor], ...]
-    parameters: tuple[str, ...]
-    outcomes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SweepTask:
     index: int
     values: tuple[tuple[str, float], ...]
     root_seed: int
     seed_key: int
-    context: Any = None
-
-    def seed(self) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.root_seed, spawn_key=(self.seed_key,))
 
 
-def evaluate_model(task: SweepTask) -> dict[str, pd.DataFrame]:
-    """Run the model at one sample point up to the endline week; one row of outcomes."""
-    ctx: ModelContext = task.context
-    values = dict(task.values)
-    params = Params().with_values(**{k: values[k] for k in ctx.parameters})
-    scenario = apply_design(ctx.scenario, dict(ctx.design), values)
-    m = CohesionModel(scenario, params, rng=task.seed(), replicate=task.seed_key)
-    m.run(scenario.survey.endline_week)
-    got = measures.measure(m, "endline")
-    row = {"run": task.index, "seed_key": task.seed_key, **values, **{o: got[o] for o in ctx.outcomes}}
-    return {"runs": pd.DataFrame([row])}
+@dataclass(frozen=True)
+class ModelTasks:
+    """Makes the runner's task of a model sweep at one sample point: parameters set, design
+    changes applied, stopped at the endline week, only the outcomes kept."""
+
+    scenario: Scenario
+    design: tuple[tuple[str, DesignFactor], ...]
+    parameters: tuple[str, ...]
+
+    def __call__(self, point: SamplePoint) -> Task:
+        values = dict(point.values)
+        return Task(index=point.index, scenario=self.scenario,
+                    params=Params().with_values(**{k: values[k] for k in self.parameters}),
+                    root_seed=point.root_seed, seed_key=point.seed_key, replicate=point.seed_key,
+                    labels={"seed_key": point.seed_key, **values}, design=self.design,
+                    changes=tuple((k, values[k]) for k, _ in self.design), stop="endline", tables=("outcomes",))
+
+
+def evaluate_model(task: Task) -> dict[str, pd.DataFrame]:
+    """One sample point's run (``runner.run``): its outcomes at the endline week, one row."""
+    row = run(task)["outcomes"]
+    return {"runs": row.rename(columns=lambda c: c.removeprefix("endline.")).drop(
+        columns=[c for c in row.columns if c.startswith("baseline.")] + ["scenario", "replicate"])}
 
 
 # --- the pipeline: sample, run, analyse -----------------------------------------------------------
@@ -313,8 +253,11 @@ def block_size(method: Method, d: int, second_order: bool) -> int:
 
 
 def check_n(method: Method, n: int) -> None:
+    """Refuse a sample size the method cannot use, before anything runs."""
     if n < 2:
-        raise InputError("--n", [f"{n}: need at least 2"])
+        allowed = ("a power of two, at least 2 (e.g. 64, 512 or 1024)" if method == "sobol"
+                   else "a whole number of trajectories, at least 2")
+        raise InputError("--n", [f"{n} is too small; allowed for {method}: {allowed}"])
     if method == "sobol" and n & (n - 1):
         lower = 1 << (n.bit_length() - 1)
         raise InputError("--n", [f"{n}: Sobol sampling needs a power of two (e.g. {lower} or {2 * lower})"])
@@ -380,22 +323,23 @@ class SweepResult:
 
 
 def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, ...] | list[str],
-              evaluate: Callable[[SweepTask], dict[str, pd.DataFrame]], *, method: Method, n: int,
+              evaluate: Callable[[Any], dict[str, pd.DataFrame]], *, method: Method, n: int,
               seed: int, seeds: str = "block", second_order: bool = False, levels: int = 4,
-              context: Any = None, out: Path | None = None, resume: bool = False, workers: int | None = None,
+              make_task: Callable[[SamplePoint], Any] | None = None, out: Path | None = None, resume: bool = False, workers: int | None = None,
               engine: str | None = None, scheduler: str | None = None, progress: bool = True,
               label: str = "sweep") -> SweepResult:
     """Sample the factors, run ``evaluate`` at every point through the runner, analyse.
 
-    ``evaluate(task)`` returns ``{"runs": one-row DataFrame}`` with a column per outcome.
+    ``evaluate(task)`` returns ``{"runs": one-row DataFrame}`` with a column per outcome; the task
+    is the ``SamplePoint``, or ``make_task(point)`` when given (a model sweep: ``ModelTasks``).
     """
     check_n(method, n)
     sp = problem(factors, outcomes)
     x = sample(sp, method, n, seed, second_order, levels)
     keys = seed_keys(len(x), seeds, block_size(method, len(factors), second_order))
     names = [f.name for f in factors]
-    tasks = [SweepTask(i, tuple(zip(names, map(float, row))), seed, int(keys[i]), context)
-             for i, row in enumerate(x)]
+    tasks = [SamplePoint(i, tuple(zip(names, map(float, row))), seed, int(keys[i])) for i, row in enumerate(x)]
+    tasks = [make_task(t) for t in tasks] if make_task is not None else tasks
     res = run_batch(tasks, evaluate, workers=workers, progress=progress, label=label, out=out, resume=resume,
                     engine=engine, scheduler=scheduler)
     errors = res["errors"]
@@ -418,9 +362,9 @@ def run_model_sweep(sweep: Sweep, *, method: Method, n: int, out: Path, resume: 
     """A sweep file run on the model; writes runs, indices and figures to ``out``."""
     spec = sweep.spec
     so = spec.second_order if second_order is None else second_order
-    ctx = ModelContext(sweep.scenario, tuple(spec.design.items()), tuple(spec.parameters), sweep.outcomes)
+    tasks = ModelTasks(sweep.scenario, tuple(spec.design.items()), tuple(spec.parameters))
     res = run_sweep(sweep.factors, sweep.outcomes, evaluate_model, method=method, n=n, seed=spec.seed,
-                    seeds=spec.seeds, second_order=so, levels=spec.morris_levels, context=ctx, out=out / "batch",
+                    seeds=spec.seeds, second_order=so, levels=spec.morris_levels, make_task=tasks, out=out / "batch",
                     resume=resume, workers=workers, engine=engine, scheduler=scheduler, progress=progress,
                     label=f"{spec.name} {method}")
     write_outputs(res, sweep, method, out)

@@ -1,8 +1,10 @@
 """Agent-based model of community cohesion after conflict under MHPSS programmes."""
 
-from .activities import CHANNELS, GROUPS, catalogue
+from common.vocabulary import CHANNELS, GROUPS
+
+from .activities import catalogue
 from .agents import Household
-from .errors import InputError
+from common.errors import InputError
 from .model import CohesionModel
 from .params import Params
 

@@ -14,25 +14,20 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError, from_validation_error, read_yaml
-from .strict import Strict
+from common.vocabulary import CHANNELS, GROUPS, Group, Role
+from common.errors import InputError, from_validation_error, read_yaml
+from common.strict import Strict
 
 CATALOGUE_PATH = Path(__file__).with_name("activities.yaml")
 
-GROUPS = ("FPA", "VF", "HC")
-ROLES = ("cac", "deviant", "volunteer")
-CHANNELS = ("coping", "wellbeing", "stigma", "need", "barriers", "contact", "dialogue", "ties", "mediation")
-"""Effect channels. coping/wellbeing/stigma: direct PSS (pss.py); need/barriers: stressors
-(stressors.py); contact/dialogue: intergroup contact (contact.py); ties: new cross-group ties
-(ties.py); mediation: village mediation capacity (shocks.py)."""
 
 
 class Activity(Strict):
     description: str
     level: Literal["individual", "family", "group", "community"]
     programme: Literal["qayyarah", "iom", "both"]
-    eligible_groups: tuple[Literal["FPA", "VF", "HC"], ...] = GROUPS
-    eligible_roles: tuple[Literal["cac", "deviant", "volunteer"], ...] | None = None
+    eligible_groups: tuple[Group, ...] = GROUPS
+    eligible_roles: tuple[Role, ...] | None = None
     max_wellbeing: float | None = Field(default=None, ge=14, le=70)
     mixes_groups: bool = False
     mixes_villages: bool = False

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .activities import GROUPS
+from common.vocabulary import GROUPS
 
 if TYPE_CHECKING:
     from .model import CohesionModel

@@ -21,14 +21,16 @@ negative contact are cumulated (e*q and e*(1-q)) for the survey's questions on i
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from .activities import CHANNELS, GROUPS
+from common.vocabulary import CHANNELS
+from .kernels import clip01, distinct_rows, row_sum
+from .mechanism import Mechanism, Week
 from .params import Params
 from .programme import Members, Programme
-from .state import State, clip01, wellbeing_share
+from .state import State, wellbeing_share
+
+CONTACT, DIALOGUE = CHANNELS.index("contact"), CHANNELS.index("dialogue")
 
 
 def readiness(c, x, fam, tension, exposure, p: Params):
@@ -53,44 +55,88 @@ def exposures(state: State, prog: Programme, members: Members) -> tuple[np.ndarr
     """Contact and dialogue exposure to every group this week.
 
     Returns ``met``, the households in a mixed activity this week (sorted), and their exposures
-    ``e`` and ``d`` (len(met) x 3 each); every other household has none. The work runs over
-    the (entry, member) pairs of all mixed entries at once (``programme.mixed_members``); alone in
-    its pool, a member meets no one (its exposure is 0).
+    ``e`` and ``d`` (len(met) x groups each); every other household has none. For each (entry,
+    member) pair of the week's mixed entries (``Members``), the share of group h among the other
+    members of its pool, times the entry's sessions and contact (or dialogue) strength, summed
+    over the member's entries. Alone in its pool, a member meets no one (its exposure is 0).
     """
-    ng = len(GROUPS)
+    ng = state.attitude.shape[1]
     k, i, pool = members.k, members.i, members.pool
-    # share of each group among the other members of one's pool (pools numbered across entries)
     g = state.group[i]
-    counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)
-    total = functools.reduce(np.add, counts.T)
-    own = np.zeros((i.size, ng))
-    own[np.arange(i.size), g] = 1.0
-    shares = (counts[pool] - own) / np.maximum(total[pool] - 1, 1)[:, None]
-    # summed over one's entries, in programme order: sessions a week x the entry's strength x shares
-    in_mixed = np.zeros(state.n, dtype=bool)
-    in_mixed[i] = True
-    met = np.flatnonzero(in_mixed)
-    row_of = np.zeros(state.n, dtype=np.int64)
-    row_of[met] = np.arange(met.size)
-    cell = (row_of[i][:, None] * ng + np.arange(ng)).ravel()
+    counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)  # pool x group
+    others = counts[pool] - np.eye(ng)[g]                       # the other members of one's pool, by group
+    shares = others / np.maximum(row_sum(others), 1)[:, None]
+    met, row = distinct_rows(i, state.n)  # the households met, and each pair's row among them
     other = state.other_mask[met]
-    e, d = (np.bincount(cell, weights=(prog.channel_matrix[k, CHANNELS.index(c)][:, None] * shares).ravel(),
-                        minlength=met.size * ng).reshape(met.size, ng) * other for c in ("contact", "dialogue"))
+    e = sum_rows(row, prog.channel_matrix[k, CONTACT][:, None] * shares, met.size) * other
+    d = sum_rows(row, prog.channel_matrix[k, DIALOGUE][:, None] * shares, met.size) * other
     return met, e, d
 
 
-def step(state: State, prog: Programme, members: Members, p: Params) -> None:
-    met, e, d = exposures(state, prog, members)
-    if met.size == 0:
-        return
-    other = state.other_mask[met]
-    a, fam = state.attitude[met], state.familiarity[met]
-    x = wellbeing_share(state.wellbeing[met])[:, None]
-    r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p)
-    q = positivity(r, p)
-    da = attitude_change(a, e, d, fam, q, p) * other
-    state.attitude[met] = clip01(a + da)
-    state.anchor[met] = clip01(state.anchor[met] + da)
-    state.familiarity[met] = clip01(fam + familiarity_change(fam, e, d, p) * other)
-    state.contact_pos[met] += functools.reduce(np.add, (e * q).T)  # summed over groups (column by
-    state.contact_neg[met] += functools.reduce(np.add, (e * (1.0 - q)).T)  # column: faster than .sum(axis=1))
+def sum_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Sum of the rows of ``values`` that share a ``row`` number (n_rows x columns), in order."""
+    cols = values.shape[1]
+    cell = (row[:, None] * cols + np.arange(cols)).ravel()
+    return np.bincount(cell, weights=values.ravel(), minlength=n_rows * cols).reshape(n_rows, cols)
+
+
+class Contact(Mechanism):
+    """Members of mixed activities meet: attitudes and familiarity move, contact is counted."""
+
+    name = "contact"
+
+    def step(self, state: State, world, week: Week) -> None:
+        met, e, d = exposures(state, world.programme, week.members)
+        if met.size == 0:
+            return
+        p, other = world.params, state.other_mask[met]
+        a, fam = state.attitude[met], state.familiarity[met]
+        x = wellbeing_share(state.wellbeing[met])[:, None]
+        q = positivity(readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p), p)
+        da = attitude_change(a, e, d, fam, q, p) * other
+        state.attitude[met] = clip01(a + da)
+        state.anchor[met] = clip01(state.anchor[met] + da)
+        state.familiarity[met] = clip01(fam + familiarity_change(fam, e, d, p) * other)
+        state.contact_pos[met] += row_sum(e * q)
+        state.contact_neg[met] += row_sum(e * (1.0 - q))
+
+    def reference(self, state: State, world, week: Week) -> None:
+        expo, dlg = exposures_one_by_one(state, world.programme, week.number)
+        if not any(v > 0 for row in expo + dlg for v in row):
+            return
+        p = world.params
+        for i in range(state.n):
+            x = wellbeing_share(state.wellbeing[i])
+            for h in range(state.attitude.shape[1]):
+                if h == state.group[i]:
+                    continue
+                e_, d_, fam = expo[i][h], dlg[i][h], state.familiarity[i, h]
+                q = positivity(readiness(state.coping[i], x, fam, state.tension[state.village[i]], e_, p), p)
+                da = attitude_change(state.attitude[i, h], e_, d_, fam, q, p)
+                state.attitude[i, h] = min(max(state.attitude[i, h] + da, 0.0), 1.0)
+                state.anchor[i, h] = min(max(state.anchor[i, h] + da, 0.0), 1.0)
+                state.familiarity[i, h] = min(max(fam + familiarity_change(fam, e_, d_, p), 0.0), 1.0)
+                state.contact_pos[i] += e_ * q
+                state.contact_neg[i] += e_ * (1 - q)
+
+
+def exposures_one_by_one(state: State, prog: Programme, week: int) -> tuple[list, list]:
+    """``exposures`` one entry and one member at a time: per household, per group."""
+    ng = state.attitude.shape[1]
+    expo = [[0.0] * ng for _ in range(state.n)]
+    dlg = [[0.0] * ng for _ in range(state.n)]
+    for k in prog.week(week).mixed.tolist():
+        members = [i for i in range(state.n) if state.weeks_left[i, k] > 0]
+        counts: dict[tuple[int, int], int] = {}
+        for i in members:
+            key = (int(prog.pool_of(k, i)), int(state.group[i]))
+            counts[key] = counts.get(key, 0) + 1
+        for i in members:
+            pool = int(prog.pool_of(k, i))
+            total = sum(c for (pl, _), c in counts.items() if pl == pool)
+            for h in range(ng):
+                if h != state.group[i]:
+                    share = counts.get((pool, h), 0) / max(total - 1, 1)
+                    expo[i][h] += prog.channel_matrix[k, CONTACT] * share
+                    dlg[i][h] += prog.channel_matrix[k, DIALOGUE] * share
+    return expo, dlg

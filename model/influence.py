@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activities import GROUPS
+from common.vocabulary import GROUPS
+from .kernels import clip01
+from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
-from .state import State, clip01
+from .state import State
 
 
 def fj_change(a, m, anchor, s, p: Params):
     return p.influence_rate * ((1.0 - s) * (m - a) + s * (anchor - a))
 
 
-def holders(group: np.ndarray) -> np.ndarray:
-    """N x 3: 1 where the household holds an attitude towards the group (is not a member)."""
-    return (group[:, None] != np.arange(len(GROUPS))[None, :]).astype(float)
+def holders(group: np.ndarray, n_groups: int = len(GROUPS)) -> np.ndarray:
+    """N x groups: 1 where the household holds an attitude towards the group (is not a member)."""
+    return (group[:, None] != np.arange(n_groups)[None, :]).astype(float)
 
 
 def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
@@ -56,9 +58,44 @@ def settle(state: State, net: SocialNetwork, p: Params, tol: float = 1e-6, max_i
     return max_iter
 
 
-def step(state: State, net: SocialNetwork, p: Params) -> None:
-    if p.influence_rate == 0:
-        return
-    m = neighbour_attitudes(state, net, p)
-    da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
-    state.attitude = clip01(state.attitude + da)
+class Influence(Mechanism):
+    """Attitudes drift towards neighbours' and back to the household's anchor."""
+
+    name = "influence"
+
+    def init(self, state: State, world) -> None:
+        settle(state, world.network, world.params)
+
+    def step(self, state: State, world, week: Week) -> None:
+        p = world.params
+        if p.influence_rate == 0:
+            return
+        m = neighbour_attitudes(state, world.network, p)
+        da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
+        state.attitude = clip01(state.attitude + da)
+
+    def reference(self, state: State, world, week: Week) -> None:
+        p = world.params
+        if p.influence_rate == 0:
+            return
+        old = state.attitude.copy()
+        for i in range(state.n):
+            nbrs = world.network.neighbours(i)
+            for h in range(old.shape[1]):
+                if h == state.group[i]:
+                    continue
+                m = _neighbour_attitude(i, h, nbrs, old, state.group, p.outgroup_credibility)
+                da = fj_change(old[i, h], m, state.anchor[i, h], state.stubbornness[i], p)
+                state.attitude[i, h] = min(max(old[i, h] + da, 0.0), 1.0)
+
+
+def _neighbour_attitude(i: int, h: int, nbrs, attitude: np.ndarray, group: np.ndarray, credibility: float) -> float:
+    """m_ih for one household: the weighted mean attitude towards h of its neighbours outside h."""
+    num = den = 0.0
+    for j in nbrs:
+        if group[j] == h:
+            continue
+        w = 1.0 if group[j] == group[i] else credibility
+        num += w * attitude[j, h]
+        den += w
+    return num / den if den > 0 else attitude[i, h]

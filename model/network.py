@@ -15,12 +15,12 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from scenarios.schema import Network as NetworkSpec
-
-from .activities import GROUPS
 
 
-def generate_ties(group: np.ndarray, village: np.ndarray, spec: NetworkSpec,
+from common.vocabulary import GROUPS
+
+
+def generate_ties(group: np.ndarray, village: np.ndarray, spec,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Undirected ties as (src, dst) with src < dst, no duplicates."""
     n = group.shape[0]

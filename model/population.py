@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.schema import Scenario
-
-from .activities import GROUPS
+from common.vocabulary import GROUPS
 from .params import Params
 from .state import State, stress, wellbeing_share
 
@@ -15,7 +13,7 @@ def _clip01(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def build_population(scenario: Scenario, params: Params, n_entries: int, rng: np.random.Generator) -> State:
+def build_population(scenario, params: Params, n_entries: int, rng: np.random.Generator) -> State:
     """Draw every household's attributes and initial state, with array operations only."""
     pop = scenario.population
     villages = scenario.village_names()

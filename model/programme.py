@@ -11,16 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.schema import Scenario
+from common.vocabulary import CHANNELS, GROUPS
 
-from .activities import CHANNELS, GROUPS, Activity, catalogue
-from .state import State, pairs
+from .activities import Activity, catalogue
+from .kernels import pairs
+from .state import State
 
 
 @dataclass(frozen=True)
-class Week:
-    entries: list["Entry"]  # active entries
-    active: np.ndarray      # their indices, in programme order
+class Schedule:
+    """The programme in one week."""
+    active: np.ndarray      # indices of the active entries, in programme order
     mixed: np.ndarray       # the active entries that mix groups
     ending: np.ndarray      # entries active last week and not this week
     places: np.ndarray      # places of every pool of every entry (pool_offset[k] + pool)
@@ -46,8 +47,7 @@ class Entry:
     capacity: np.ndarray        # places per pool at a time, during the programme
     handover_capacity: np.ndarray  # places per pool after end_week (community-run)
     eligible: np.ndarray        # bool N: group, village and role allow joining
-    pool: np.ndarray            # int N: which pool of places a household competes in
-    n_pools: int
+    n_pools: int                # pools of places (one per village, or one: Programme.pool_of)
     villages: tuple[int, ...]
 
     def weekly_cost(self, week: int) -> float:
@@ -59,34 +59,59 @@ class Entry:
         return cohorts * act.sessions_per_week * act.cost_per_session
 
 
+def entry_reach(scenario, entry) -> tuple[set[tuple[str, str]], tuple[str, ...]]:
+    """Who may join a programme entry, defined once: the (village, group) cells it reaches (its
+    villages, and the groups it targets that its activity admits) and the roles a household must
+    hold (one of them; none required when empty). Used by the programme and by the scenario's
+    check of the survey's sample size."""
+    act = catalogue()[entry.activity]
+    cells = {(v, g) for v in scenario.entry_villages(entry) for g in entry.target_groups if g in act.eligible_groups}
+    return cells, tuple(act.eligible_roles or ())
+
+
+def expected_frame(scenario) -> float:
+    """Expected number of households eligible for some entry: a household of a reached cell
+    counts with probability one if an entry reaching it requires no role, and otherwise with the
+    probability of holding one of the required roles (roles are drawn independently with their
+    shares, ``population.roles``)."""
+    roles_needed: dict[tuple[str, str], set[str] | None] = {}
+    for entry in scenario.programme:
+        cells, roles = entry_reach(scenario, entry)
+        for cell in cells:
+            have = roles_needed.get(cell, set())
+            roles_needed[cell] = None if (have is None or not roles) else have | set(roles)
+    shares = scenario.population.roles
+    total = 0.0
+    for (v, g), roles in roles_needed.items():
+        p = 1.0 if roles is None else 1.0 - math.prod(1.0 - getattr(shares, r) for r in roles)
+        total += scenario.population.villages[v].households.get(g, 0) * p
+    return total
+
+
 class Programme:
-    def __init__(self, scenario: Scenario, state: State):
+    def __init__(self, scenario, state: State):
+        """``scenario``: a validated ``scenarios.schema.Scenario``."""
         villages = scenario.village_names()
         n_entries = len(scenario.programme)
-        # eligibility and pools of all entries, one row per entry (each Entry holds a view of its row)
+        # eligibility of all entries, one row per entry (each Entry holds a view of its row)
         self.eligible = np.zeros((n_entries, state.n), dtype=bool)
-        self.pool = np.zeros((n_entries, state.n), dtype=np.int64)
         self.entries: list[Entry] = []
         for k, spec in enumerate(scenario.programme):
             act = catalogue()[spec.activity]
             vs = tuple(villages.index(v) for v in scenario.entry_villages(spec))
-            groups = [GROUPS.index(g) for g in spec.target_groups if g in act.eligible_groups]
+            cells, roles = entry_reach(scenario, spec)
+            cell_ids = [villages.index(v) * len(GROUPS) + GROUPS.index(g) for v, g in cells]
             eligible = self.eligible[k]
-            eligible[:] = np.isin(state.village, vs) & np.isin(state.group, groups)
-            if act.eligible_roles:
-                role = np.zeros(state.n, dtype=bool)
-                for r in act.eligible_roles:
-                    role |= getattr(state, r)
-                eligible &= role
-            pool = self.pool[k]
-            if act.mixes_villages:
+            eligible[:] = np.isin(state.village.astype(np.int64) * len(GROUPS) + state.group, cell_ids)
+            if roles:
+                eligible &= np.logical_or.reduce([getattr(state, r) for r in roles])
+            if act.mixes_villages:  # one pool of places for its villages
                 capacity = np.array([spec.capacity() * len(vs)])
-            else:
-                pool[:] = state.village
+            else:                   # a pool per village (pool_of)
                 capacity = np.array([spec.capacity() if v in vs else 0 for v in range(len(villages))])
             handover = np.floor(capacity * spec.handover_share).astype(int)
             self.entries.append(Entry(k, spec.activity, act, spec.start_week, spec.end_week, capacity,
-                                      handover, eligible, pool, capacity.shape[0], vs))
+                                      handover, eligible, capacity.shape[0], vs))
         # weekly dose per enrolled household: sessions per week x channel strength
         self.channel_matrix = np.array(
             [[e.activity.sessions_per_week * e.activity.channel(c) for c in CHANNELS] for e in self.entries]
@@ -116,14 +141,14 @@ class Programme:
         self._handover = np.concatenate([e.handover_capacity for e in self.entries]) if self.entries else np.zeros(0, int)
         self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
         self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
-        self._weeks: dict[int, Week] = {}
+        self._weeks: dict[int, Schedule] = {}
         self._schedule(np.arange(scenario.horizon_weeks + 1))
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def _schedule(self, weeks: np.ndarray) -> None:
-        """Make the ``Week`` of each of ``weeks`` (arrays over weeks x entries at once)."""
+        """Make the ``Schedule`` of each of ``weeks`` (arrays over weeks x entries at once)."""
         w = weeks[:, None]
         running = (self._start <= w) & (w <= self._end)
         after = w > self._end
@@ -133,12 +158,12 @@ class Programme:
                           np.where(after[:, self._pool_entry], self._handover, 0))
         for j, week in enumerate(weeks.tolist()):
             ks = np.flatnonzero(active[j])
-            self._weeks[week] = Week(
-                entries=[self.entries[k] for k in ks], active=ks, mixed=ks[self.mixes_groups[ks]],
+            self._weeks[week] = Schedule(
+                active=ks, mixed=ks[self.mixes_groups[ks]],
                 ending=np.flatnonzero(was_active[j] & ~active[j]), places=places[j],
                 cost=float(sum(c for c, r in zip(self._running_cost, running[j]) if r)))
 
-    def week(self, week: int) -> "Week":
+    def week(self, week: int) -> Schedule:
         """This week's schedule (made for the scenario's weeks at once, for later weeks when
         asked): an entry runs from its start to its end week, and after it if some of its places
         are handed over; its pools have their capacity while it runs, the handed-over places after."""
@@ -146,15 +171,9 @@ class Programme:
             self._schedule(np.array([week]))
         return self._weeks[week]
 
-    def active(self, week: int) -> list[Entry]:
-        return self.week(week).entries
-
     def active_indices(self, week: int) -> np.ndarray:
+        """Indices of this week's active entries, in programme order."""
         return self.week(week).active
-
-    def mixed_active_indices(self, week: int) -> np.ndarray:
-        """Indices of the active entries that mix groups, in programme order."""
-        return self.week(week).mixed
 
     def ending(self, week: int) -> np.ndarray:
         """Entries active last week and not this week (their members leave)."""
@@ -164,19 +183,16 @@ class Programme:
         """Places of every pool of every entry this week (indexed by pool_offset[k] + pool)."""
         return self.week(week).places
 
-    def mixed_active(self, week: int) -> list[Entry]:
-        return [e for e in self.active(week) if e.activity.mixes_groups]
-
     def mixed_members(self, week: int, enrolled: np.ndarray) -> Members:
         """Who takes part in this week's mixed entries (``enrolled``: ``State.enrolled``)."""
-        mixed = self.mixed_active_indices(week)
+        mixed = self.week(week).mixed
         a, i = pairs(enrolled[:, mixed].T)
         k = mixed[a]
         return Members(k, i, self.pool_of(k, i))
 
     def pool_of(self, k: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """Pool of household i in entry k, numbered across entries: ``pool_offset[k] + pool[k, i]``
-        (the village, or 0 where an entry mixes villages)."""
+        """Pool of household i in entry k, numbered across entries: ``pool_offset[k]`` plus the
+        household's village, or plus 0 where the entry mixes villages."""
         return self.pool_offset.take(k) + self._village.take(i) * self.by_village.take(k)
 
     def doses(self, enrolled: np.ndarray, taking_part: np.ndarray) -> dict[str, np.ndarray]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import clip01
+from .mechanism import Mechanism, Week
 from .params import Params
-from .state import State, clip01
+from .state import State
 
 
 def coping_change(c, c0, dose, p: Params):
@@ -24,8 +26,22 @@ def stigma_change(s, dose, nb_joined, p: Params):
     return -(p.alpha_stigma * dose + p.stigma_peer * nb_joined) * s
 
 
-def step(state: State, doses: dict[str, np.ndarray], nb_joined: np.ndarray, p: Params) -> None:
-    dc = coping_change(state.coping, state.coping0, doses["coping"], p)
-    ds = stigma_change(state.stigma, doses["stigma"], nb_joined, p)
-    state.coping = clip01(state.coping + dc)
-    state.stigma = clip01(state.stigma + ds)
+class Pss(Mechanism):
+    """Coping and MHPSS stigma move with the week's doses and the neighbours who took part."""
+
+    name = "pss"
+
+    def step(self, state: State, world, week: Week) -> None:
+        p = world.params
+        dc = coping_change(state.coping, state.coping0, week.doses["coping"], p)
+        ds = stigma_change(state.stigma, week.doses["stigma"], week.nb_joined, p)
+        state.coping = clip01(state.coping + dc)
+        state.stigma = clip01(state.stigma + ds)
+
+    def reference(self, state: State, world, week: Week) -> None:
+        p, dose = world.params, week.doses
+        for i in range(state.n):
+            dc = coping_change(state.coping[i], state.coping0[i], dose["coping"][i], p)
+            ds = stigma_change(state.stigma[i], dose["stigma"][i], week.nb_joined[i], p)
+            state.coping[i] = min(max(state.coping[i] + dc, 0.0), 1.0)
+            state.stigma[i] = min(max(state.stigma[i] + ds, 0.0), 1.0)

@@ -1,15 +1,4 @@
-"""Village tension, mediation capacity and context shocks (docs/model.md, section 7.8).
-
-Mediation capacity M_v is built by mediation doses (CAC meetings, mediation, community
-engagement, capacity building) and lasts (CACs keep mediating):
-
-    dM_v = mediation_gain * D_v * (1 - M_v) - mediation_decay * M_v
-
-where D_v is the village's summed mediation dose per expected CAC household. Tension relaxes
-towards a level set by the village's attitudes and is worn down by mediation:
-
-    tension*_v = tension0_v * (1 - A_v) / (1 - A0_v)
-    dtension_v = tension_relax * (tension*_v - tension_v) - mediation_rate * M_v * tension_v
+"""Context shocks: the scenario's events (docs/model.md, section 7.8).
 
 A shock of magnitude mu in village v hits with strength mu * (1 - shock_damping * M_v): it adds
 to tension and lowers the attitudes, well-being and resources of the households it targets
@@ -22,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.schema import Event
+from common.vocabulary import EVENT_TYPES, GROUPS
 
-from .activities import GROUPS
 from .params import Params
-from .population import village_means
-from .state import State, clip01, wellbeing_score, wellbeing_share
+from .kernels import clip01
+from .mechanism import Mechanism, Week
+from .state import State, wellbeing_score, wellbeing_share
 
 ALL = tuple(range(len(GROUPS)))
 FPA, VF, HC = (GROUPS.index(g) for g in ("FPA", "VF", "HC"))
@@ -54,14 +43,17 @@ SHOCKS = {
     # DOMAIN.md: worse security
     "security_incident": ShockKind(1.5, ALL, ALL, 0.3, ALL, 0.4, 0.1, (), 0.0),
 }
-"""Relative weights of each kind of shock: ASSUMPTIONS (range 0.5x-2x), shaped by DOMAIN.md."""
+"""Relative weights of each kind of shock: ASSUMPTIONS (range 0.5x-2x), shaped by DOMAIN.md.
+One entry per event type of the vocabulary (common.vocabulary.EVENT_TYPES)."""
+assert tuple(SHOCKS) == EVENT_TYPES, "every event type needs its shock kind, and no other"
 
 
 def strength(magnitude: float, mediation: np.ndarray, p: Params) -> np.ndarray:
     return magnitude * (1.0 - p.shock_damping * mediation)
 
 
-def apply_event(state: State, event: Event, villages: list[int], p: Params) -> None:
+def apply_event(state: State, event, villages: list[int], p: Params) -> None:
+    """One event (``scenarios.schema.Event``) hitting ``villages``, over all households."""
     kind = SHOCKS[event.type]
     mu = strength(event.magnitude, state.mediation, p)          # per village
     hit_v = np.zeros_like(mu)
@@ -81,20 +73,39 @@ def apply_event(state: State, event: Event, villages: list[int], p: Params) -> N
     state.barriers = clip01(state.barriers + b_rise * (1.0 - state.barriers))
 
 
-def mediation_change(m, dose, p: Params):
-    return p.mediation_gain * dose * (1.0 - m) - p.mediation_decay * m
-
-
-def tension_change(t, t0, a, a0, m, p: Params):
-    target = t0 * (1.0 - a) / np.maximum(1.0 - a0, 1e-9)
-    return p.tension_relax * (target - t) - p.mediation_rate * m * t
-
-
-def step(state: State, mediation_dose: np.ndarray, expected_cac: np.ndarray, p: Params) -> None:
-    """Build mediation capacity and move tension, village by village (arrays of 3)."""
+def apply_event_one_by_one(state: State, event, villages: list[int], p: Params) -> None:
+    """``apply_event``, one village and then one household at a time (the reference form)."""
+    kind = SHOCKS[event.type]
     nv = state.tension.shape[0]
-    dose_v = np.bincount(state.village, weights=mediation_dose, minlength=nv) / expected_cac
-    state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v, p))
-    a_v = village_means(state.mean_other_attitude(), state.village, nv)
-    dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation, p)
-    state.tension = clip01(state.tension + dt)
+    hit_v = [float(strength(event.magnitude, state.mediation[v], p)) if v in villages else 0.0 for v in range(nv)]
+    for v in range(nv):
+        state.tension[v] = _clip(state.tension[v] + kind.tension * hit_v[v])
+    for i in range(state.n):
+        g, hit = state.group[i], hit_v[state.village[i]]
+        for h in range(state.attitude.shape[1]):
+            if h != g and g in kind.holders and h in kind.towards:
+                state.attitude[i, h] = _clip(state.attitude[i, h] * (1 - kind.attitude * hit))
+                state.anchor[i, h] = _clip(state.anchor[i, h] * (1 - kind.attitude * hit))
+        x = wellbeing_share(state.wellbeing[i]) - kind.wellbeing * hit * (g in kind.wellbeing_of)
+        state.wellbeing[i] = wellbeing_score(_clip(x))
+        state.need[i] = _clip(state.need[i] + kind.need * hit * (1 - state.need[i]))
+        rise = kind.barriers * hit * (g in kind.barriers_of)
+        state.barriers[i] = _clip(state.barriers[i] + rise * (1 - state.barriers[i]))
+
+
+def _clip(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
+
+
+class Events(Mechanism):
+    """The scenario's events of the week hit, before anything else happens."""
+
+    name = "events"
+
+    def step(self, state: State, world, week: Week) -> None:
+        for event, villages in world.events_at(week.number):
+            apply_event(state, event, villages, world.params)
+
+    def reference(self, state: State, world, week: Week) -> None:
+        for event, villages in world.events_at(week.number):
+            apply_event_one_by_one(state, event, villages, world.params)

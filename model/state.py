@@ -7,12 +7,12 @@ fixed at 1 and never read as an attitude (``other_mask``).
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .activities import GROUPS
+from common.vocabulary import GROUPS
+from .kernels import row_any, row_min, row_sum
 
 WEMWBS_MIN, WEMWBS_MAX = 14.0, 70.0
 
@@ -88,41 +88,25 @@ class State:
         return min_over_others(self.attitude, self.other_mask)
 
     def copy(self) -> "State":
-        return State(**{k: (v.copy() if isinstance(v, np.ndarray) else v)
-                        for k, v in self.__dict__.items() if k != "other_mask"})
+        """A deep copy, with the arrays that mechanisms added at set-up (``Mechanism.init``)."""
+        values = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+                  if k != "other_mask"}
+        declared = {f.name for f in fields(self) if f.init}
+        new = State(**{k: v for k, v in values.items() if k in declared})
+        for k, v in values.items():
+            if k not in declared:
+                setattr(new, k, v)
+        return new
 
 
 def mean_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Mean attitude towards the other groups (N x 3 in, N out)."""
-    # column by column (the same sums, in the same order, as .sum(axis=1), several times faster)
-    return functools.reduce(np.add, (attitude * other).T) / (len(GROUPS) - 1)
+    """Mean attitude towards the other groups (N x groups in, N out)."""
+    return row_sum(attitude * other) / (attitude.shape[1] - 1)
 
 
 def min_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Attitude towards the least-liked other group (N x 3 in, N out)."""
-    # column by column: numpy's reductions along a short row axis are several times slower
-    return functools.reduce(np.minimum, np.where(other, attitude, np.inf).T)
-
-
-def row_any(mask: np.ndarray) -> np.ndarray:
-    """``mask.any(axis=1)`` for an N x k boolean array: the count of Trues in each row, as a
-    product with ones (numpy's reductions along a short row axis are several times slower)."""
-    if mask.shape[1] < 256 and mask.flags.c_contiguous:  # the count fits a byte
-        return (mask.view(np.uint8) @ np.ones(mask.shape[1], dtype=np.uint8)) > 0
-    return functools.reduce(np.logical_or, mask.T, np.zeros(mask.shape[0], dtype=bool))
-
-
-def pairs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every True of a 2-D mask (``np.nonzero``, faster through the flat index)."""
-    flat = np.flatnonzero(mask)
-    rows = flat // mask.shape[1]
-    return rows, flat - rows * mask.shape[1]
-
-
-def clip01(x):
-    """``np.clip(x, 0, 1)`` as two ufuncs: the same values, without np.clip's Python wrapper, which
-    costs more than the clipping itself at the Qayyarah size."""
-    return np.minimum(np.maximum(x, 0.0), 1.0)
+    """Attitude towards the least-liked other group (N x groups in, N out)."""
+    return row_min(np.where(other, attitude, np.inf))
 
 
 def stress(need, barriers):

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import clip01
+from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
-from .state import State, clip01, stress, wellbeing_score, wellbeing_share
+from .state import State, stress, wellbeing_score, wellbeing_share
 
 
 def relief(level, dose, rate):
@@ -44,12 +46,40 @@ def settle(state: State, net: SocialNetwork, p: Params) -> None:
             net.mean_upward_gap(wellbeing_share(state.wellbeing))
 
 
-def step(state: State, doses: dict[str, np.ndarray], net: SocialNetwork, p: Params) -> None:
-    state.need = clip01(state.need + relief(state.need, doses["need"], p.need_relief))
-    state.barriers = clip01(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief))
-    x = wellbeing_share(state.wellbeing)
-    x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
-                       state.stress0, p)
-    gap = net.mean_upward_gap(x)
-    x = clip01(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p))
-    state.wellbeing = wellbeing_score(x)
+class Stressors(Mechanism):
+    """Need and barriers are relieved; well-being moves towards its equilibrium and with mood."""
+
+    name = "stressors"
+
+    def init(self, state: State, world) -> None:
+        settle(state, world.network, world.params)
+
+    def step(self, state: State, world, week: Week) -> None:
+        p, doses = world.params, week.doses
+        state.need = clip01(state.need + relief(state.need, doses["need"], p.need_relief))
+        state.barriers = clip01(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief))
+        x = wellbeing_share(state.wellbeing)
+        x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
+                           state.stress0, p)
+        gap = world.network.mean_upward_gap(x)
+        x = clip01(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p))
+        state.wellbeing = wellbeing_score(x)
+
+    def reference(self, state: State, world, week: Week) -> None:
+        p, dose, net = world.params, week.doses, world.network
+        for i in range(state.n):
+            state.need[i] = _clip(state.need[i] + relief(state.need[i], dose["need"][i], p.need_relief))
+            state.barriers[i] = _clip(state.barriers[i] + relief(state.barriers[i], dose["barriers"][i],
+                                                                 p.barrier_relief))
+        x_old = [wellbeing_share(state.wellbeing[i]) for i in range(state.n)]
+        for i in range(state.n):
+            x_eq = equilibrium(state.wellbeing0[i], state.coping[i], state.coping0[i],
+                               stress(state.need[i], state.barriers[i]), state.stress0[i], p)
+            ups = [max(x_old[j] - x_old[i], 0.0) for j in net.neighbours(i)]
+            gap = sum(ups) / max(len(ups), 1)
+            x = x_old[i] + wellbeing_change(x_old[i], x_eq, dose["wellbeing"][i], gap, p)
+            state.wellbeing[i] = wellbeing_score(_clip(x))
+
+
+def _clip(x: float) -> float:
+    return min(max(x, 0.0), 1.0)

@@ -11,22 +11,44 @@ from __future__ import annotations
 
 import numpy as np
 
-from .draws import WeekDraws
-from .network import SocialNetwork
-from .params import Params
-from .programme import Members, Programme
+from .mechanism import Mechanism, Week
 from .state import State
 
 
-def step(state: State, prog: Programme, net: SocialNetwork, members: Members, draws: WeekDraws, p: Params) -> int:
-    """New ties of this week, over the (entry, member) pairs of all mixed entries at once
-    (``programme.mixed_members``)."""
-    k, i = members.k, members.i
-    makes = np.flatnonzero(draws.take(i.size) < p.tie_rate * prog.tie_strength[k])
-    other = partners(i, members.pool, makes, draws.take(makes.size))
-    src = i[makes]
-    keep = state.group[src] != state.group[other]
-    return net.add_ties(src[keep], other[keep])
+class Ties(Mechanism):
+    """Members of mixed activities make ties across group lines."""
+
+    name = "ties"
+
+    def step(self, state: State, world, week: Week) -> None:
+        prog, members, draws = world.programme, week.members, week.draws
+        k, i = members.k, members.i
+        makes = np.flatnonzero(draws.take(i.size) < world.params.tie_rate * prog.tie_strength[k])
+        other = partners(i, members.pool, makes, draws.take(makes.size))
+        src = i[makes]
+        keep = state.group[src] != state.group[other]
+        week.new_ties = world.network.add_ties(src[keep], other[keep])
+
+    def reference(self, state: State, world, week: Week) -> None:
+        prog, draws, p = world.programme, week.draws, world.params
+        mixed = prog.week(week.number).mixed.tolist()
+        members = {k: [i for i in range(state.n) if state.weeks_left[i, k] > 0] for k in mixed}
+        # one draw per member of each mixed entry (making a tie), then one per tie maker (its partner)
+        u_tie = iter(draws.take(sum(len(m) for m in members.values())))
+        makers = [(k, i) for k in mixed for i in members[k] if next(u_tie) < p.tie_rate * prog.tie_strength[k]]
+        u_partner = iter(draws.take(len(makers)))
+        by_pool: dict[int, list[int]] = {}  # members of each pool, in index order
+        for k in mixed:
+            for i in members[k]:
+                by_pool.setdefault(int(prog.pool_of(k, i)), []).append(i)
+        src, dst = [], []
+        for k, i in makers:
+            mates = by_pool[int(prog.pool_of(k, i))]
+            j = mates[min(int(np.floor(next(u_partner) * len(mates))), len(mates) - 1)]
+            if state.group[i] != state.group[j]:
+                src.append(i)
+                dst.append(j)
+        week.new_ties = world.network.add_ties(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
 
 
 def partners(members: np.ndarray, pool: np.ndarray, makers: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@
 #
 # Load the Qayyarah scenario (the layered programme delivered in Imam Gharbi, Haj Ali and
 # Jmisah), run it week by week, and look at the households, the network and the virtual survey.
-# Every figure below is drawn by the project's own functions (`experiments/drawing.py`,
+# Every figure and table below is made by the project's own functions (`experiments/drawing.py`,
 # `experiments/report.py`): the same pictures as `cohesion run` and `cohesion dashboard`.
 #
 # Population sizes, durations and places are assumptions of the scenario file (listed under
@@ -25,9 +25,9 @@
 import numpy as np
 import pandas as pd
 
-from experiments.drawing import live_charts, network_figure, survey_wide
-from experiments.report import survey_table, trajectory_figure, wide_table
-from experiments.runner import Task, run_batch
+from experiments.drawing import group_trajectory_figure, live_charts, network_figure, survey_wide
+from experiments.report import survey_table, wide_table
+from runner import Task, run_batch
 from model import CohesionModel, Params
 from model.params import table as params_table
 from scenarios import DEFAULT_SCENARIO, load_scenario
@@ -135,8 +135,8 @@ wide[wide.item.isin(["acceptance", "wellbeing_mean"])]
 
 # %%
 # (pyplot figure: shown once by the inline backend; the semicolon drops the echo)
-trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
-                  programme=spec.programme);
+group_trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
+                        programme=spec.programme);
 
 # %% [markdown]
 # Reported by the programme (DOMAIN.md): acceptance of cohabitation 65% at baseline and 89% at

@@ -36,8 +36,7 @@ import pandas as pd
 from IPython.display import Image, display
 
 from experiments.compare import compare, forest_figure, trajectory_figure
-from experiments.drawing import live_charts, network_figure
-from experiments.report import programme_timeline
+from experiments.drawing import live_charts, network_figure, programme_timeline
 from model import CohesionModel
 from scenarios import LIBRARY, load_scenario
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from model.errors import InputError
+from common.errors import InputError
 
 from .schema import Event, Network, Population, ProgrammeEntry, Scenario, Survey, load_scenario
 

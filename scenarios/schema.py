@@ -8,20 +8,33 @@ is allowed; see ``load_scenario``.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from model.activities import GROUPS, catalogue
-from model.errors import InputError, from_validation_error, read_yaml
-from model.strict import Strict
+from common.vocabulary import EVENT_TYPES, GROUPS, EventType, Group  # noqa: F401
+from model.activities import catalogue
+from common.errors import InputError, from_validation_error, read_yaml
+from model.programme import expected_frame
+from common.strict import Strict
 
-EVENT_TYPES = ("discriminatory_act", "returns_wave", "security_incident")
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+SAFE_NAME_ALLOWED = ("letters, digits, '_', '-' and '.', not starting with '.', at most 100 characters "
+                     "(it names the output folder; without a name, the file's name is used)")
+
+
+def check_safe_name(v: str) -> str:
+    """A name that is also a safe file name: it picks output folders such as results/<name>."""
+    if not SAFE_NAME.fullmatch(v):
+        raise ValueError(f"{v!r} is not a safe file name; allowed: {SAFE_NAME_ALLOWED}")
+    return v
 
 
 class Village(Strict):
-    households: dict[Literal["FPA", "VF", "HC"], int] = Field(
+    households: dict[Group, int] = Field(
         description="households of each group in the village")
     tension: float = Field(ge=0, le=1, description="intergroup tension at week 0 (0 none, 1 open conflict)")
     leadership: float = Field(default=0.5, ge=0, le=1, description="proactive community leadership")
@@ -45,7 +58,7 @@ class GroupStart(Strict):
     stigma: float = Field(ge=0, le=1, description="mean MHPSS stigma")
     need: float = Field(ge=0, le=1, description="mean material need")
     barriers: float = Field(ge=0, le=1, description="mean structural barriers (documents, property, work)")
-    attitude: dict[Literal["FPA", "VF", "HC"], float] = Field(
+    attitude: dict[Group, float] = Field(
         description="mean attitude towards each other group, in [0, 1]")
 
     @field_validator("attitude")
@@ -65,7 +78,7 @@ class Roles(Strict):
 
 class Population(Strict):
     villages: dict[str, Village]
-    initial: dict[Literal["FPA", "VF", "HC"], GroupStart]
+    initial: dict[Group, GroupStart]
     roles: Roles = Roles()
     household_size: float = Field(default=6.0, ge=1, le=20, description="mean household size")
     attitude_spread: float = Field(default=0.15, ge=0, le=0.5,
@@ -102,7 +115,7 @@ class ProgrammeEntry(Strict):
     start_week: int = Field(ge=0)
     end_week: int = Field(ge=0)
     places: int | None = Field(default=None, ge=1, description="places per village at a time")
-    target_groups: list[Literal["FPA", "VF", "HC"]] = list(GROUPS)
+    target_groups: list[Group] = list(GROUPS)
     handover_share: float = Field(default=0.0, ge=0, le=1,
                                   description="share of places that continue after end_week, community-run")
 
@@ -130,7 +143,7 @@ class ProgrammeEntry(Strict):
 
 
 class Event(Strict):
-    type: Literal["discriminatory_act", "returns_wave", "security_incident"]
+    type: EventType
     villages: list[str] | Literal["all"] = "all"
     week: int = Field(ge=1, description="the week it happens; week 0 is the initial state, the first step is week 1")
     magnitude: float = Field(default=0.2, ge=0, le=1)
@@ -156,6 +169,11 @@ class Scenario(Strict):
     assumptions: dict[str, str] = Field(default_factory=dict,
                                         description="where each assumed figure comes from, for readers")
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_safe_name(v)
+
     @model_validator(mode="after")
     def _cross_checks(self) -> "Scenario":
         villages = list(self.population.villages)
@@ -180,7 +198,8 @@ class Scenario(Strict):
             problems.append(f"survey.endline_week {s.endline_week} is after horizon_weeks {self.horizon_weeks}")
         frame_size = 0 if problems else self.frame_size()
         if not problems and s.sample_size > frame_size:
-            who = "households eligible for the programme" if s.frame == "participants" else "households"
+            who = ("households expected to be eligible for the programme (its villages, groups and roles)"
+                   if s.frame == "participants" else "households")
             problems.append(f"survey.sample_size {s.sample_size} is larger than the {frame_size} {who}; "
                             f"allowed: at most {frame_size}")
         if problems:
@@ -194,17 +213,12 @@ class Scenario(Strict):
         return self.village_names() if entry.villages == "all" else list(entry.villages)
 
     def frame_size(self) -> int:
-        """Households the survey can sample from (eligible for some activity, or all)."""
-        pops = self.population.villages
+        """Households the survey can sample from: all, or those eligible for some entry of the
+        programme (``model.programme.entry_reach``: villages, groups and roles), in expectation
+        (roles are drawn at random), rounded down."""
         if self.survey.frame == "households":
-            return sum(sum(v.households.values()) for v in pops.values())
-        reachable: set[tuple[str, str]] = set()
-        for entry in self.programme:
-            for v in self.entry_villages(entry):
-                for g in entry.target_groups:
-                    if g in catalogue()[entry.activity].eligible_groups:
-                        reachable.add((v, g))
-        return sum(pops[v].households.get(g, 0) for v, g in reachable)
+            return self.n_households()
+        return int(math.floor(expected_frame(self) + 1e-9))
 
     def n_households(self) -> int:
         return sum(sum(v.households.values()) for v in self.population.villages.values())

@@ -8,7 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from model.errors import InputError
+from common.errors import InputError
 from scenarios import load_scenario
 from tests.conftest import ROOT, qayyarah_raw
 

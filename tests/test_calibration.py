@@ -15,7 +15,7 @@ from calibration.fit import BUDGETS, Budget, calibrate, load_parameter_choice, p
 from calibration.posterior import POSTERIOR_PATH, load_posterior, resolve_params
 from calibration.targets import TARGETS_PATH, load_targets
 from experiments.cli import app
-from model.errors import InputError
+from common.errors import InputError
 from model.params import Params, names, ranges
 from scenarios import load_scenario
 from tests.conftest import QAYYARAH, build, small_raw

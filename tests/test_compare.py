@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from experiments.cli import app
 from experiments.compare import compare, harm, load_scenarios, rank
-from model.errors import InputError
+from common.errors import InputError
 from tests.test_runner_support import tiny_raw, write_scenario
 
 

@@ -125,10 +125,11 @@ def test_with_a_posterior_installed_the_page_starts_from_its_medians_on_the_slid
     monkeypatch.setattr(posterior, "POSTERIOR_PATH", path)
     base, source = dash.base_params()
     assert "posterior" in source
-    assert base.alpha_contact_pos == pytest.approx(0.090)   # weighted median 0.0904, slider step 0.001
-    assert base.readiness_threshold == pytest.approx(0.05)  # weighted median, step 0.01
+    # weighted medians (calibration.posterior.weighted_median, as in the intervals table) on the slider's grid
+    assert base.alpha_contact_pos == pytest.approx(0.096)   # weighted median 0.0958, slider step 0.001
+    assert base.readiness_threshold == pytest.approx(0.14)  # weighted median 0.1438, step 0.01
     assert base.outreach == Params().outreach               # not calibrated: the default
-    assert dash.model_params()["alpha_contact_pos"].value == pytest.approx(0.090)
+    assert dash.model_params()["alpha_contact_pos"].value == pytest.approx(0.096)
     assert dash.DashboardModel().runs[0].params == base
 
 

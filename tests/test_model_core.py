@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from model import CohesionModel, Household, Params
 from model.params import ranges
 from model.state import WEMWBS_MAX, WEMWBS_MIN
-from model.survey import BOTH_WAVES, COLUMNS, ENDLINE_ONLY
+from model import outcomes
+from model.survey import COLUMNS
 from tests.conftest import build, small_raw
 
 
@@ -68,8 +69,8 @@ def test_survey_rows_have_the_documented_form(small_scenario):
     s = m.survey_results()
     assert list(s.columns) == COLUMNS
     assert set(s.wave) == {"baseline", "endline"}
-    assert set(s[s.wave == "baseline"].item) == set(BOTH_WAVES)
-    assert set(s[s.wave == "endline"].item) == set(BOTH_WAVES) | set(ENDLINE_ONLY)
+    assert set(s[s.wave == "baseline"].item) == set(outcomes.item_names("baseline"))
+    assert set(s[s.wave == "endline"].item) == set(outcomes.item_names("endline"))
     overall = s[(s.group == "all") & (s.village == "all")]
     assert (overall.n <= small_scenario.survey.sample_size).all()
     assert set(s.group) == {"all", "FPA", "VF", "HC"}
@@ -123,3 +124,23 @@ def test_survey_frame_is_who_had_taken_part_by_the_endline():
     assert m.state.ever.sum() > by_endline.sum()      # the handed-over activity kept recruiting
     np.testing.assert_array_equal(m.survey_frame(), by_endline)
     pd.testing.assert_frame_equal(m.survey_results(), at_endline)
+
+
+def test_the_survey_frame_check_counts_eligibility_as_the_programme_does():
+    """Eligibility is defined once (model.programme.entry_reach): a programme of only CAC
+    mediation reaches CAC households only, so a sample larger than them is refused at load."""
+    import pytest
+    from model.programme import Programme
+    from tests.conftest import build, small_raw
+
+    raw = small_raw()
+    raw["programme"] = [{"activity": "cac_mediation", "start_week": 2, "end_week": 40}]
+    raw["survey"]["sample_size"] = 60
+    with pytest.raises(ValueError, match="expected to be eligible"):
+        build(raw)
+    raw["survey"]["sample_size"] = 3
+    scenario = build(raw)
+    m = CohesionModel(scenario, rng=1)
+    frame = Programme(scenario, m.state).ever_eligible
+    assert frame.sum() < 0.1 * m.state.n and (m.state.cac[frame]).all()
+    assert abs(scenario.frame_size() - scenario.population.roles.cac * scenario.n_households()) < 1

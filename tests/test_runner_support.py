@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments.runner import Task
+from runner import Task
 from model import Params
 from scenarios.schema import Scenario
 from tests.conftest import build, small_raw

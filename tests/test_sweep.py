@@ -16,9 +16,9 @@ import yaml
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.sweep import (DesignFactor, Factor, SweepTask, apply_design, load_sweep, run_model_sweep,
+from experiments.sweep import (DesignFactor, Factor, SamplePoint, apply_design, load_sweep, run_model_sweep,
                                run_sweep)
-from model.errors import InputError
+from common.errors import InputError
 from tests.test_runner_support import tiny_raw, write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,13 +32,13 @@ S1_TRUE = np.array([V1 / V, V2 / V, 0.0])
 ST_TRUE = np.array([(V1 + V13) / V, V2 / V, V13 / V])
 
 
-def ishigami(task: SweepTask) -> dict[str, pd.DataFrame]:
+def ishigami(task: SamplePoint) -> dict[str, pd.DataFrame]:
     x = dict(task.values)
     y = math.sin(x["x1"]) + A * math.sin(x["x2"]) ** 2 + B * x["x3"] ** 4 * math.sin(x["x1"])
     return {"runs": pd.DataFrame([{"y": y}])}
 
 
-def linear(task: SweepTask) -> dict[str, pd.DataFrame]:
+def linear(task: SamplePoint) -> dict[str, pd.DataFrame]:
     x = dict(task.values)
     return {"runs": pd.DataFrame([{"y": 2 * x["a"] + x["b"]}])}
 

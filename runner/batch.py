@@ -1,6 +1,7 @@
 """The one execution layer every batch of runs goes through (run, compare, sweep, calibrate).
 
-A run is a pure function of its task (scenario, parameters, seed). Seeds are spawned per run
+A run is a pure function of its task (``runner.task.Task``: scenario, parameters, design
+changes, seed, stop week), run by ``runner.task.run``. Seeds are spawned per run
 index from one root ``numpy.random.SeedSequence``, so results do not depend on the number of
 workers or on the engine.
 
@@ -33,70 +34,22 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from model import CohesionModel, Params
-from model.errors import InputError
-from scenarios.schema import Scenario
+from common.errors import InputError
+
+from .task import run
 
 Engine = Literal["processes", "dask"]
 ERRORS = "errors"
 FLUSH_SECONDS = 5.0     # at most this much finished work is lost to a hard kill
 LOG_SECONDS = 30.0      # progress line interval when the output is not a terminal
-
-
-@dataclass(frozen=True)
-class Task:
-    """One run: the scenario, its parameters and where its seed comes from."""
-
-    index: int                     # position in the batch
-    scenario: Scenario
-    params: Params
-    root_seed: int
-    seed_key: int                  # the run's seed is SeedSequence(root_seed, spawn_key=(seed_key,))
-    replicate: int = 0
-    labels: dict = field(default_factory=dict)
-
-    def seed(self) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.root_seed, spawn_key=(self.seed_key,))
-
-
-def outcomes(model: CohesionModel) -> dict[str, float]:
-    """Scalar end-of-run outcomes a comparison or sweep ranks scenarios by."""
-    survey = model.survey_results()
-    out: dict[str, float] = {}
-    for row in survey.itertuples():
-        out[f"{row.wave}.{row.item}.{row.group}.{row.village}"] = row.value
-    out["cross_group_ties"] = float(model.network.cross_group_ties().mean())
-    out["wellbeing_population"] = float(model.state.wellbeing.mean())
-    out["acceptance_population"] = float(model.summary["acceptance"])
-    out["cost"] = float(model.cost)
-    return out
-
-
-def simulate(task: Task) -> dict[str, pd.DataFrame]:
-    """Run one task to its horizon; return its survey, time series and outcomes as tables."""
-    m = CohesionModel(task.scenario, task.params, rng=task.seed(), replicate=task.replicate)
-    m.run()
-    labels = {"run": task.index, **task.labels}
-    survey = m.survey_results()
-    ts = m.timeseries()
-    out = pd.DataFrame([{**labels, "scenario": task.scenario.name, "replicate": task.replicate, **outcomes(m)}])
-    for k, v in task.labels.items():
-        if k not in ("scenario", "replicate"):
-            survey[k] = v
-            ts[k] = v
-    survey.insert(0, "run", task.index)
-    ts.insert(0, "run", task.index)
-    return {"survey": survey, "timeseries": ts, "outcomes": out}
 
 
 class BatchError(RuntimeError):
@@ -282,7 +235,7 @@ def _run_processes(fn, tasks, workers: int) -> Iterator[tuple[int, dict[str, pd.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["experiments.runner", fn.__module__])
+    ctx.set_forkserver_preload(["runner", fn.__module__])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
         futures = [pool.submit(guarded, fn, t) for t in tasks]
@@ -337,7 +290,7 @@ def _terminate_as_interrupt() -> Callable[[], None]:
 
 
 # --- the batch ----------------------------------------------------------------------------------
-def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]] = simulate, *,
+def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]] = run, *,
               workers: int | None = None, progress: bool = True, label: str = "runs",
               out: str | Path | None = None, resume: bool = False, engine: Engine | None = None,
               scheduler: str | None = None, flush_seconds: float = FLUSH_SECONDS) -> dict[str, pd.DataFrame]:

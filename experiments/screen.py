@@ -1,11 +1,11 @@
-"""Which parameters move the targets: the screen behind calibration/parameters.yaml.
+"""Which parameters move the targets: the sensitivity screen behind calibration/parameters.yaml.
 
 Every parameter is drawn uniformly from its declared range (``model.params.ranges``), the
 model is run to the endline survey, and the Spearman rank correlation of each parameter with
 each target statistic is tabulated. A one-at-a-time-free screen: every correlation is
 measured with all other parameters varying too.
 
-    .venv/bin/python -m calibration.screen --runs 600     # writes calibration/screen.csv
+    .venv/bin/python -m experiments.screen --runs 600     # writes calibration/screen.csv
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.runner import Task
+from runner import Task
 from model.params import Params, ranges
 from scenarios import DEFAULT_SCENARIO, load_scenario
 
-from .simulate import survey_at_endline
-from .targets import TARGETS_PATH, load_targets
+from calibration.simulate import survey_at_endline
+from calibration.targets import TARGETS_PATH, load_targets
 
-SCREEN_PATH = Path(__file__).with_name("screen.csv")
+SCREEN_PATH = TARGETS_PATH.with_name("screen.csv")  # beside calibration/parameters.yaml, whose choice it informs
 
 
 def _survey(task: Task) -> dict[str, pd.DataFrame]:
@@ -32,7 +32,7 @@ def _survey(task: Task) -> dict[str, pd.DataFrame]:
 
 def screen(runs: int = 600, seed: int = 11, workers: int | None = None) -> pd.DataFrame:
     """Parameters x targets table of Spearman correlations, plus the largest |rho| per parameter."""
-    from experiments.runner import run_batch
+    from runner import run_batch
 
     spec = load_scenario(DEFAULT_SCENARIO)
     keys = [t.key for t in load_targets(TARGETS_PATH, spec.village_names()).targets]
@@ -58,7 +58,7 @@ def main() -> None:  # pragma: no cover
     table = screen(args.runs, args.seed)
     header = (f"# Spearman rank correlation of each parameter with each target statistic; {args.runs} runs, "
               f"every parameter uniform over its range; seed {args.seed}.\n"
-              f"# command: .venv/bin/python -m calibration.screen --runs {args.runs} --seed {args.seed}\n")
+              f"# command: .venv/bin/python -m experiments.screen --runs {args.runs} --seed {args.seed}\n")
     args.out.write_text(header + table.to_csv(index_label="parameter"))
     print(table.head(20).to_string())
 

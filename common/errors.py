@@ -44,13 +44,23 @@ def from_validation_error(path: str | Path, err: ValidationError) -> InputError:
 
 
 def read_yaml(path: str | Path) -> object:
-    """Read a YAML file with the safe loader; a missing or unparsable file is an InputError."""
+    """Read a YAML file with the safe loader; a missing, unreadable, non-UTF-8 or unparsable file is an
+    InputError."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, ["file not found"])
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, [f"cannot be read ({exc.strerror or exc})"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(path, [f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+                                f"(line {line}) cannot be decoded; allowed: a YAML file saved as UTF-8"]) from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
