@@ -16,14 +16,11 @@ Outputs in ``calibration/results/<name>/``:
 from __future__ import annotations
 
 import json
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from runner import results
 from scenarios import load_scenario
 from scenarios.schema import Scenario
 
@@ -64,18 +62,8 @@ INSTALLED_FILES = ("fit.csv", "predictions.csv", "intervals.csv", "generations.c
 
 
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    try:
-        out["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
-                                    cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        out["git"] = "unknown"
-    for pkg in ("cohesion-model", "pyabc", "mesa", "numpy", "pandas", "dask", "distributed"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    """Package versions and the git revision, as every results folder records them."""
+    return {**results.versions(), "git": results.git_revision()}
 
 
 def write_posterior(post: pd.DataFrame, path: Path, header: dict) -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import platform
-import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -64,16 +60,6 @@ def check_out(out: Path) -> Path:
     return out
 
 
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("cohesion-model", "mesa", "numpy", "scipy", "pandas", "networkx", "pydantic", "SALib"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
 def print_table(wide, title: str) -> None:
     t = Table(title=escape(title), show_lines=False)
     for col in ("item", "split", "baseline", "endline"):
@@ -106,55 +92,27 @@ def run(
     scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
 ) -> None:
     """Run a scenario's replicates; print and write the survey, time series and figure."""
-    from calibration.posterior import resolve_params
+    from experiments.report import wide_table
+    from experiments.run import prepare, run_scenario, write_run
     from model import outcomes
-    from experiments.drawing import group_trajectory_figure
-    from experiments.report import survey_table, wide_table
-    from runner import Task, run_batch
-    from scenarios import load_scenario
 
     try:
-        spec = load_scenario(scenario)
-        param_sets, param_source = resolve_params(params, replicates, seed)
+        spec, tasks, source = prepare(scenario, replicates, seed, params)
         out = check_out(out or Path("results") / spec.name)
+        console.print(f"[bold]{escape(spec.name)}[/]: {spec.n_households()} households, {len(spec.programme)} "
+                      f"programme entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, "
+                      f"params: {escape(str(source))}")
+        res = run_scenario(scenario, tasks, source, out, seed=seed, resume=resume, workers=workers,
+                           engine=engine_of(workers, scheduler), scheduler=scheduler)
     except InputError as exc:
         fail(exc)
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = [Task(index=k, scenario=spec, params=param_sets[k], root_seed=seed, seed_key=k, replicate=k)
-             for k in range(replicates)]
-    console.print(f"[bold]{escape(spec.name)}[/]: {spec.n_households()} households, {len(spec.programme)} programme "
-                  f"entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, "
-                  f"params: {escape(str(param_source))}")
-    try:
-        # runs stream to out/runs as they finish, so an interrupted batch can be resumed
-        res = run_batch(tasks, workers=workers, label=spec.name, out=out / "runs", resume=resume,
-                        engine=engine_of(workers, scheduler), scheduler=scheduler)
-    except InputError as exc:
-        fail(exc)
-    res["timeseries"].drop(columns=["run"]).to_parquet(out / "timeseries.parquet", index=False)
-    survey = res["survey"][["scenario", "replicate", "wave", "item", "group", "village", "value", "n"]]
-    survey.to_csv(out / "survey.csv", index=False)
-    table = survey_table(survey)
-    wide = wide_table(table)
-    overall = wide[wide.split == "all"]
-    print_table(overall, f"{spec.name}: survey of participants, median [5-95%] across {replicates} replicates")
-    key = wide[wide.item.isin([o.name for o in outcomes.survey_items() if o.headline]) & (wide.split != "all")]
-    print_table(key, "by group and by village")
-    group_trajectory_figure(res["timeseries"], spec.survey.baseline_week, spec.survey.endline_week, spec.name,
-                            out / "figure.png", programme=spec.programme)
-    summary = {
-        "scenario": spec.model_dump(mode="json"),
-        "scenario_file": str(scenario),
-        "seed": seed,
-        "replicates": replicates,
-        "params": param_source,
-        "versions": versions(),
-        "command": " ".join(["cohesion", *sys.argv[1:]]),
-        "table": table.to_dict(orient="records"),
-        "cost_median": float(res["outcomes"]["endline.cost"].median()),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-    console.print(f"wrote {escape(str(out))}/timeseries.parquet, survey.csv, summary.json, figure.png")
+    wide = wide_table(res.survey_table())
+    print_table(wide[wide.split == "all"],
+                f"{spec.name}: survey of participants, median [5-95%] across {replicates} replicates")
+    headline = [o.name for o in outcomes.survey_items() if o.headline]
+    print_table(wide[wide.item.isin(headline) & (wide.split != "all")], "by group and by village")
+    written = write_run(res, out)
+    console.print(f"wrote {escape(str(out))}/{', '.join(written)}")
 
 
 @app.command()
@@ -168,7 +126,8 @@ def compare(
                                         "every scenario gets the same draw")] = "posterior",
     reference: Annotated[Optional[Path], typer.Option(help="no-intervention scenario for the differences "
                                                       "(default scenarios/no_intervention.yaml)")] = None,
-    rank_by: Annotated[str, typer.Option(help="endline outcome to rank by")] = "acceptance",
+    rank_by: Annotated[Optional[str], typer.Option(
+        help="endline outcome to rank by (default: the first outcome that signals harm, acceptance)")] = None,
     harm_tension: Annotated[float, typer.Option(help="do no harm: share of participants reporting that contact "
                                                 "created tension above which a run counts as harmful "
                                                 "(ASSUMPTION, range 0.1-0.3)")] = 0.2,
@@ -190,11 +149,9 @@ def compare(
         fail(exc)
     print_outcome_tables(result, replicates)
     print_ranking(result)
-    cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
-                                           "seed": seed, "params": params, "harm_tension": harm_tension,
-                                           "versions": versions(), "command": " ".join(["cohesion", *sys.argv[1:]])})
-    console.print(f"wrote {escape(str(out))}/outcomes.csv, ranking.csv, pairwise.csv, measures.csv, trajectories.png"
-                  f"{', forest.png' if result.reference else ''}, summary.json")
+    written = cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
+                                              "seed": seed, "params": params, "harm_tension": harm_tension})
+    console.print(f"wrote {escape(str(out))}/{', '.join(written)}")
 
 
 def print_outcome_tables(result, replicates: int) -> None:

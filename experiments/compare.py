@@ -17,7 +17,6 @@ more than ``harm_tension`` of participants report an outcome marked ``harm_above
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from common.errors import InputError  # noqa: E402
 from scenarios import LIBRARY, SEQUENCING, load_scenario  # noqa: E402
 from scenarios.schema import Scenario  # noqa: E402
 
-from runner import Task, run_batch  # noqa: E402
+from runner import Task, results, run_batch  # noqa: E402
 
 from . import drawing  # noqa: E402
 
@@ -170,7 +169,7 @@ def _on_participants(measure: str) -> bool:
 
 
 def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "posterior",
-            reference: Path | None = REFERENCE, rank_by: str = "acceptance", harm_tension: float = 0.2,
+            reference: Path | None = REFERENCE, rank_by: str | None = None, harm_tension: float = 0.2,
             out: Path | None = None, resume: bool = False, workers: int | None = None, engine: str | None = None,
             scheduler: str | None = None, progress: bool = True) -> Comparison:
     """Run every scenario's replicates with common random numbers and reduce them.
@@ -186,6 +185,7 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
     scenarios, ref = load_scenarios(list(paths), reference)
     villages = scenarios[0].village_names()
     known = outcome_names(villages)
+    rank_by = rank_by or outcomes.primary()
     if rank_by not in known:
         raise InputError("--rank-by", [f"unknown outcome '{rank_by}'; allowed: {', '.join(known)}"])
     if not 0 <= harm_tension <= 1:
@@ -210,11 +210,16 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
 COLOURS = plt.get_cmap("tab10").colors
 
 
+def figure_outcomes() -> list:
+    """What the comparison's figures show: outcomes that signal harm, then the headline levels."""
+    shown = [o for o in outcomes.population_measures() if o.harm_if_below_baseline or (o.headline and not o.proportion)]
+    return sorted(shown, key=lambda o: not o.harm_if_below_baseline)
+
+
 def trajectory_figure(traj: pd.DataFrame, scenarios: list[str], baseline: int, endline: int, path: Path) -> None:
-    """Acceptance, well-being and cross-group ties over time: median and 90% band per scenario
-    (drawn by ``experiments.drawing.trajectory_figure``)."""
-    columns = [("acceptance", "share accepting cohabitation"), ("acceptance_VF", "VF accepting cohabitation"),
-               ("wellbeing", "mean WEMWBS score (14-70)"), ("cross_group_ties", "cross-group ties per household")]
+    """The figure outcomes over time: median and 90% band per scenario (drawn by
+    ``experiments.drawing.trajectory_figure``)."""
+    columns = [(o.name, f"{o.doc} ({o.unit})") for o in figure_outcomes() if o.weekly and o.name in traj]
     panels = [drawing.Panel([drawing.Band(traj[traj.scenario == s], col, COLOURS[i % len(COLOURS)], s,
                                           "--" if s == "no_intervention" else "-") for i, s in enumerate(scenarios)],
                             label, legend={"fontsize": 7, "loc": "best"} if k == 0 else None)
@@ -225,25 +230,29 @@ def trajectory_figure(traj: pd.DataFrame, scenarios: list[str], baseline: int, e
 
 
 def forest_figure(table: pd.DataFrame, reference: str, villages: list[str], path: Path) -> None:
-    """Endline difference from the reference scenario, paired by replicate: median and 90% interval."""
-    outcomes = ["acceptance", *(f"acceptance.{g}" for g in GROUPS), *(f"acceptance.{v}" for v in villages),
-                "wellbeing", "cross_group_ties"]
-    t = table[(table.scenario != reference) & table.outcome.isin(outcomes)]
+    """Endline difference from the reference scenario, paired by replicate: median and 90% interval
+    (outcomes that signal harm by group and village, then the headline levels)."""
+    shown = []
+    for o in figure_outcomes():
+        shown.append((o.name, o))
+        if o.harm_if_below_baseline:
+            shown += [(f"{o.name}.{w}", o) for w in (*GROUPS, *villages)]
+    shown = [(name, o) for name, o in shown if name in set(table.outcome)]
+    t = table[table.scenario != reference]
     scen = list(dict.fromkeys(t.scenario))
     ncol = 3
-    nrow = int(np.ceil(len(outcomes) / ncol))
+    nrow = int(np.ceil(len(shown) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(13, 2.6 + 0.28 * len(scen) * nrow), sharey=True, squeeze=False)
-    for ax, o in zip(axes.ravel(), outcomes):
-        d = t[t.outcome == o].set_index("scenario").loc[scen]
+    for ax, (name, o) in zip(axes.ravel(), shown):
+        d = t[t.outcome == name].set_index("scenario").loc[scen]
         y = np.arange(len(scen))
         ax.errorbar(d.vs_reference_median, y, xerr=[d.vs_reference_median - d.vs_reference_p05,
                                                      d.vs_reference_p95 - d.vs_reference_median],
                     fmt="o", color="#333333", ecolor="#7570b3", capsize=3)
         ax.axvline(0, color="grey", linewidth=0.8)
         ax.set_yticks(y, scen, fontsize=8)
-        unit = "WEMWBS points" if o == "wellbeing" else ("ties" if o == "cross_group_ties" else "share")
-        ax.set_title(f"{o} ({unit})", fontsize=9)
-    for ax in axes.ravel()[len(outcomes):]:
+        ax.set_title(f"{name} ({o.unit})", fontsize=9)
+    for ax in axes.ravel()[len(shown):]:
         ax.set_visible(False)
     axes[0][0].invert_yaxis()
     fig.suptitle(f"Endline difference from {reference} (same replicate): median and 90% interval")
@@ -266,18 +275,15 @@ def fmt(median: float, lo: float, hi: float, outcome: str, signed: bool = False)
     return f"{100 * median:{s}.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
 
 
-def write_outputs(c: Comparison, out: Path, meta: dict) -> None:
-    scenarios = c.scenarios
-    out.mkdir(parents=True, exist_ok=True)
-    c.measures.to_csv(out / "measures.csv", index=False)
-    c.table.to_csv(out / "outcomes.csv", index=False)
-    c.ranking.to_csv(out / "ranking.csv", index=False)
-    c.pairwise.to_csv(out / "pairwise.csv")
-    first = scenarios[0]
-    trajectory_figure(c.trajectories, [s.name for s in scenarios], first.survey.baseline_week,
-                      first.survey.endline_week, out / "trajectories.png")
+def write_outputs(c: Comparison, out: Path, meta: dict) -> list[str]:
+    """The comparison's tables, figures and summary, through the one writer (``runner.results``)."""
+    first = c.scenarios[0]
+    names = [s.name for s in c.scenarios]
+    figures = {"trajectories.png": lambda path: trajectory_figure(c.trajectories, names, first.survey.baseline_week,
+                                                                   first.survey.endline_week, path)}
     if c.reference:
-        forest_figure(c.table, c.reference, first.village_names(), out / "forest.png")
-    (out / "summary.json").write_text(json.dumps({**meta, "rank_by": c.rank_by, "reference": c.reference,
-                                                  "ranking": c.ranking.to_dict(orient="records")},
-                                                 indent=1, default=float))
+        figures["forest.png"] = lambda path: forest_figure(c.table, c.reference, first.village_names(), path)
+    summary = {**meta, "rank_by": c.rank_by, "reference": c.reference, "ranking": c.ranking.to_dict(orient="records")}
+    return results.write(out, tables={"measures.csv": c.measures, "outcomes.csv": c.table, "ranking.csv": c.ranking,
+                                      "pairwise.csv": c.pairwise}, figures=figures, summary=summary,
+                         index={"pairwise.csv"})

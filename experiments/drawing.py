@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from experiments.report import group_trajectories, overall_trajectory, split_label, survey_table  # noqa: E402
+from model import outcomes  # noqa: E402
 from model.activities import catalogue  # noqa: E402
 from common.vocabulary import GROUPS  # noqa: E402
 from model.model import CohesionModel  # noqa: E402
@@ -41,8 +42,39 @@ SHADES = ("attitude", "wellbeing")
 GROUP_COLOURS = {"FPA": "#d95f02", "VF": "#7570b3", "HC": "#1b9e77", "all": "#333333"}
 LEVEL_COLOURS = {"individual": "#a6cee3", "family": "#1f78b4", "group": "#b2df8a", "community": "#33a02c"}
 PROGRAMME_COLOUR = "#4c72b0"
-CHART_METRICS = ("acceptance", "acceptance_FPA", "acceptance_VF", "acceptance_HC", "wellbeing",
-                 "participating", "cross_group_ties")
+
+
+def chart_outcomes() -> list:
+    """The weekly outcomes the live charts show: the registry's headline weekly outcomes."""
+    shown = [o for o in outcomes.weekly() if o.headline and not o.towards_groups]
+    return sorted(shown, key=lambda o: not o.harm_if_below_baseline)  # harm signals first
+
+
+def chart_metrics() -> tuple[str, ...]:
+    """The charted series (DataCollector columns): each headline weekly outcome, and by group
+    for an outcome that signals harm (``<name>_<group>``)."""
+    out: list[str] = []
+    for o in chart_outcomes():
+        out.append(o.name)
+        if o.harm_if_below_baseline:
+            out += [f"{o.name}_{g}" for g in GROUPS]
+    return tuple(out)
+
+
+def metric_label(metric: str) -> str:
+    """A charted series in words: the outcome's explanation, with its group if any."""
+    name, _, group = metric.rpartition("_") if metric not in outcomes.OUTCOMES else (metric, "", "")
+    o = outcomes.OUTCOMES[name]
+    return f"{o.doc}, {group}" if group else f"{o.doc}"
+
+
+def format_value(metric: str, v: float) -> str:
+    """A value in its outcome's unit: a share in percent, a level with two decimals, a WEMWBS
+    score with one."""
+    o = outcomes.OUTCOMES[metric if metric in outcomes.OUTCOMES else metric.rpartition("_")[0]]
+    if o.proportion:
+        return f"{100 * v:.1f}%"
+    return f"{v:.1f}" if "WEMWBS" in o.unit else f"{v:.2f}"
 RUN_STYLES = ("-", "--")
 
 
@@ -162,18 +194,20 @@ def trajectory_figure(panels: list[Panel], title: str, baseline: int, endline: i
 
 def group_trajectory_figure(ts: pd.DataFrame, baseline: int, endline: int, title: str, path: Path | None = None,
                             programme=None):
-    """Acceptance by group and mean well-being over time, median and 5-95% band across replicates
-    (the figure of ``cohesion run``; ``ts``: its time series, one row per replicate, week, group
-    and village). With ``programme`` (the scenario's entries) a timeline of the activities is
-    drawn below."""
+    """The weekly outcomes that signal harm (acceptance) and the headline weekly levels (well-being)
+    by group over time, median and 5-95% band across replicates (the figure of ``cohesion run``;
+    ``ts``: its time series, one row per replicate, week, group and village). With ``programme``
+    (the scenario's entries) a timeline of the activities is drawn below."""
     panels = []
-    for metric, ylabel, title_ylim in (("acceptance", "share accepting cohabitation",
-                                        {"title": "Acceptance of cohabitation by group", "ylim": (0, 1)}),
-                                       ("wellbeing", "mean WEMWBS score (14-70)", {"title": "Mean well-being"})):
-        by_group = group_trajectories(ts, metric)
-        bands = [Band(by_group[by_group.group == g], metric, GROUP_COLOURS[g], g) for g in GROUPS]
-        bands.append(Band(overall_trajectory(ts, metric), metric, GROUP_COLOURS["all"], "all households"))
-        panels.append(Panel(bands, ylabel, legend={"loc": "lower right", "fontsize": 8}, **title_ylim))
+    for o in sorted(outcomes.weekly(), key=lambda o: not o.harm_if_below_baseline):  # harm signals first
+        if not (o.harm_if_below_baseline or (o.headline and not o.proportion)) or o.name not in ts:
+            continue
+        by_group = group_trajectories(ts, o.name)
+        bands = [Band(by_group[by_group.group == g], o.name, GROUP_COLOURS[g], g) for g in GROUPS]
+        bands.append(Band(overall_trajectory(ts, o.name), o.name, GROUP_COLOURS["all"], "all households"))
+        limits = {"ylim": (0, 1)} if o.proportion else {}
+        panels.append(Panel(bands, o.unit, legend={"loc": "lower right", "fontsize": 8},
+                            title=f"{o.doc[:1].upper() + o.doc[1:]}, by group", **limits))
     return trajectory_figure(panels, f"{title}: median and 5-95% band across replicates (all households)",
                              baseline, endline, programme=programme, path=path)
 
@@ -325,12 +359,13 @@ def network_figure(model: CohesionModel, shade: str = "attitude") -> Figure:
 def weekly(model: CohesionModel) -> pd.DataFrame:
     """The run's model-level series so far, one row per week (the DataCollector's table)."""
     df = model.datacollector.get_model_vars_dataframe()
-    return df.reset_index(drop=True)[["week", *CHART_METRICS]]
+    return df.reset_index(drop=True)[["week", *chart_metrics()]]
 
 
 class ChartsView:
-    """Acceptance by group, well-being, participation and cross-group ties over the weeks run so
-    far, with each run's activity timeline and survey weeks; a second run is drawn dashed.
+    """The headline weekly outcomes (model/outcomes.py) over the weeks run so far, one panel each
+    (an outcome that signals harm by group as well), with each run's activity timeline and survey
+    weeks; a second run is drawn dashed.
 
     Axes, timelines and layout are built once; ``update`` only replaces the lines' data, so a
     week redraws quickly.
@@ -339,47 +374,52 @@ class ChartsView:
     def __init__(self, models: list[CohesionModel], labels: list[str] | None = None):
         self.labels = labels or [m.spec.name for m in models]
         self._blit: Blit | None = None
+        self.shown = chart_outcomes()
         horizon = max(m.spec.horizon_weeks for m in models)
         n_entries = [max(len(m.spec.programme), 1) for m in models]
-        fig = self.fig = Figure(figsize=(9.0, 5.2 + 0.14 * sum(n_entries)), layout="constrained")
-        gs = fig.add_gridspec(2 + len(models), 2, height_ratios=[1, 1, *[0.12 * n for n in n_entries]])
-        axes = [fig.add_subplot(gs[i, j]) for i in (0, 1) for j in (0, 1)]
-        a_acc, a_wb, a_part, a_ties = axes
-        self.lines: list[dict[str, Line2D]] = []
-        for label, style in zip(self.labels, RUN_STYLES):
-            lines = {f"acceptance_{g}": a_acc.plot([], [], style, color=GROUP_COLOURS[g],
-                                                   label=g if style == "-" else None)[0] for g in GROUPS}
-            lines["acceptance"] = a_acc.plot([], [], style, color=GROUP_COLOURS["all"], label=f"all: {label}")[0]
-            lines["wellbeing"] = a_wb.plot([], [], style, color=GROUP_COLOURS["all"], label=label)[0]
-            lines["participating"] = a_part.plot([], [], style, color="#e7298a", label=label)[0]
-            lines["cross_group_ties"] = a_ties.plot([], [], style, color="#b30000", label=label)[0]
-            self.lines.append(lines)
-        a_acc.set(ylim=(0, 1), ylabel="share accepting", title="Acceptance of cohabitation by group")
-        a_wb.set(ylabel="mean WEMWBS (14-70)", title="Well-being, all households")
-        a_part.set(ylim=(0, 0.1), ylabel="share of households", title="Taking part in an activity this week")
-        a_ties.set(ylabel="ties per household", title="Cross-group ties")
-        a_acc.legend(fontsize=6, loc="lower right", ncol=2)
-        if len(models) > 1:
-            a_wb.legend(fontsize=6, loc="lower right")
-        for ax in axes:
+        rows = (len(self.shown) + 1) // 2
+        fig = self.fig = Figure(figsize=(9.0, 2.6 * rows + 0.14 * sum(n_entries)), layout="constrained")
+        gs = fig.add_gridspec(rows + len(models), 2, height_ratios=[*[1] * rows, *[0.12 * n for n in n_entries]])
+        self.axes = [fig.add_subplot(gs[k // 2, k % 2]) for k in range(len(self.shown))]
+        self.lines = [self._lines(label, style) for label, style in zip(self.labels, RUN_STYLES)]
+        for ax, o in zip(self.axes, self.shown):
+            ax.set(ylabel=o.unit, title=o.doc[:1].upper() + o.doc[1:])
+            if o.harm_if_below_baseline:
+                ax.set_ylim(0, 1)
+                ax.legend(fontsize=6, loc="lower right", ncol=2)
+            elif len(models) > 1:
+                ax.legend(fontsize=6, loc="lower right")
             ax.set_xlim(0, horizon)
             ax.tick_params(labelsize=7)
             ax.title.set_fontsize(8)
             ax.yaxis.label.set_fontsize(7)
             mark_survey(ax, models[0].spec.survey.baseline_week, models[0].spec.survey.endline_week)
-        self.axes = axes
-        self.now = []
-        for k, (model, label) in enumerate(zip(models, self.labels)):
-            ax = fig.add_subplot(gs[2 + k, :], sharex=axes[0])
-            programme_timeline(ax, model.spec.programme, horizon, look="live")
-            mark_survey(ax, model.spec.survey.baseline_week, model.spec.survey.endline_week)
-            ax.set_title(f"programme of {label} (hatched: handed over to the community)", fontsize=8)
-            self.now.append(ax.axvline(model.week, color="black", linewidth=1.0))
+        self.now = [self._timeline(fig.add_subplot(gs[rows + k, :], sharex=self.axes[0]), model, label, horizon)
+                    for k, (model, label) in enumerate(zip(models, self.labels))]
         fig.supxlabel("week", fontsize=8)
         self.update(models)
         # fix the layout after the first draw: later weeks only move data
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
+
+    def _lines(self, label: str, style: str) -> dict[str, Line2D]:
+        lines = {}
+        for ax, o in zip(self.axes, self.shown):
+            if o.harm_if_below_baseline:
+                for g in GROUPS:
+                    lines[f"{o.name}_{g}"] = ax.plot([], [], style, color=GROUP_COLOURS[g],
+                                                     label=g if style == "-" else None)[0]
+                lines[o.name] = ax.plot([], [], style, color=GROUP_COLOURS["all"], label=f"all: {label}")[0]
+            else:
+                lines[o.name] = ax.plot([], [], style, color=GROUP_COLOURS["all"], label=label)[0]
+        return lines
+
+    @staticmethod
+    def _timeline(ax, model: CohesionModel, label: str, horizon: int):
+        programme_timeline(ax, model.spec.programme, horizon, look="live")
+        mark_survey(ax, model.spec.survey.baseline_week, model.spec.survey.endline_week)
+        ax.set_title(f"programme of {label} (hatched: handed over to the community)", fontsize=8)
+        return ax.axvline(model.week, color="black", linewidth=1.0)
 
     def update(self, models: list[CohesionModel]) -> Figure:
         for model, lines, now in zip(models, self.lines, self.now):
@@ -387,17 +427,21 @@ class ChartsView:
             for name, line in lines.items():
                 line.set_data(df.week.to_numpy(), df[name].to_numpy())
             now.set_xdata([model.week, model.week])
-        for ax, name in zip(self.axes[1:], ("wellbeing", "participating", "cross_group_ties")):
-            ys = np.concatenate([lines[name].get_ydata() for lines in self.lines])
-            lo, hi = float(np.nanmin(ys)), float(np.nanmax(ys))
-            bottom, top = ax.get_ylim()
-            if lo < bottom or hi > top:
-                # widen with room to spare, so that the limits (and the saved background) change rarely
-                pad = 0.25 * max(hi - lo, 0.02 * max(abs(hi), 1.0))
-                ax.set_ylim(0.0 if name == "participating" else lo - pad, hi + pad)
-                if self._blit is not None:
-                    self._blit.invalidate()
+        for ax, o in zip(self.axes, self.shown):
+            if not o.harm_if_below_baseline:
+                self._fit(ax, o, np.concatenate([lines[o.name].get_ydata() for lines in self.lines]))
         return self.fig
+
+    def _fit(self, ax, o, ys: np.ndarray) -> None:
+        """Widen the y-axis, with room to spare, when the data leave it (so that the limits, and the
+        saved background, change rarely); shares start at 0."""
+        lo, hi = float(np.nanmin(ys)), float(np.nanmax(ys))
+        bottom, top = ax.get_ylim()
+        if lo < bottom or hi > top:
+            pad = 0.25 * max(hi - lo, 0.02 * max(abs(hi), 1.0))
+            ax.set_ylim(0.0 if o.proportion else lo - pad, hi + pad)
+            if self._blit is not None:
+                self._blit.invalidate()
 
     def png(self, models: list[CohesionModel]) -> bytes:
         """This week's charts as PNG bytes, redrawing only the lines."""
@@ -416,12 +460,13 @@ def live_charts(models: list[CohesionModel], labels: list[str] | None = None) ->
 def chart_data_html(models: list[CohesionModel], labels: list[str] | None = None, digits: int = 4) -> str:
     """The charts' numbers as an HTML table (one row per run and week), for reading and testing."""
     labels = labels or [m.spec.name for m in models]
-    head = "".join(f"<th>{escape(c)}</th>" for c in ("run", *["week", *CHART_METRICS]))
+    metrics = chart_metrics()
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("run", "week", *metrics))
     rows = []
     for k, (model, label) in enumerate(zip(models, labels)):
         for rec in weekly(model).itertuples(index=False):
             cells = [f"<td>{escape(label)}</td>", f"<td data-col='week'>{int(rec.week)}</td>"]
-            cells += [f"<td data-col='{c}'>{getattr(rec, c):.{digits}f}</td>" for c in CHART_METRICS]
+            cells += [f"<td data-col='{c}'>{getattr(rec, c):.{digits}f}</td>" for c in metrics]
             rows.append(f"<tr data-run='{k}'>{''.join(cells)}</tr>")
     return (f"<table class='chart-data' data-testid='chart-data'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
@@ -430,16 +475,12 @@ def chart_data_html(models: list[CohesionModel], labels: list[str] | None = None
 def current_values_html(models: list[CohesionModel], labels: list[str] | None = None) -> str:
     """This week's values of the charted metrics, one column per run."""
     labels = labels or [m.spec.name for m in models]
-    names = {"acceptance": "acceptance, all", "acceptance_FPA": "acceptance, FPA", "acceptance_VF": "acceptance, VF",
-             "acceptance_HC": "acceptance, HC", "wellbeing": "well-being (WEMWBS)",
-             "participating": "taking part this week", "cross_group_ties": "cross-group ties per household"}
     head = "<th></th>" + "".join(f"<th>{escape(lab)}</th>" for lab in labels)
     body = [f"<tr><td>week</td>{''.join(f'<td>{m.week}</td>' for m in models)}</tr>"]
-    for c in CHART_METRICS:
+    for c in chart_metrics():
         vals = [weekly(m)[c].iloc[-1] for m in models]
-        fmt = (lambda v: f"{v:.1f}") if c == "wellbeing" else (
-            (lambda v: f"{v:.2f}") if c == "cross_group_ties" else (lambda v: f"{100 * v:.1f}%"))
-        body.append(f"<tr><td>{names[c]}</td>{''.join(f'<td>{fmt(v)}</td>' for v in vals)}</tr>")
+        body.append(f"<tr><td>{escape(metric_label(c))}</td>"
+                    f"{''.join(f'<td>{format_value(c, v)}</td>' for v in vals)}</tr>")
     return (f"<table class='now' data-testid='current-values'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 

@@ -30,7 +30,6 @@ of two; second-order indices when asked) or Morris. Runs go through the runner
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,7 @@ from scenarios import load_scenario  # noqa: E402
 from scenarios.design import CHANGES, DesignFactor, apply_design, finite_bounds, ordered  # noqa: E402,F401
 from scenarios.schema import Scenario, check_safe_name  # noqa: E402
 
-from runner import Task, run, run_batch  # noqa: E402
+from runner import Task, results, run, run_batch  # noqa: E402
 
 Method = Literal["sobol", "morris"]
 
@@ -372,21 +371,18 @@ def run_model_sweep(sweep: Sweep, *, method: Method, n: int, out: Path, resume: 
 
 
 # --- outputs --------------------------------------------------------------------------------------
-def write_outputs(res: SweepResult, sweep: Sweep, method: Method, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    res.runs.to_csv(out / "runs.csv", index=False)
-    res.indices.to_csv(out / "indices.csv", index=False)
-    if res.second_order is not None:
-        res.second_order.to_csv(out / "second_order.csv", index=False)
+def write_outputs(res: SweepResult, sweep: Sweep, method: Method, out: Path) -> list[str]:
+    """The sweep's runs, indices, figures and ``sweep.json``, through the one writer (``runner.results``)."""
+    tables = {"runs.csv": res.runs, "indices.csv": res.indices}
     kinds = {f.name: f.kind for f in sweep.factors}
-    bar_figure(res.indices, method, kinds, out / "indices_bars.png")
-    heatmap_figure(res.indices, method, out / "indices_heatmap.png")
+    figures = {"indices_bars.png": lambda path: bar_figure(res.indices, method, kinds, path),
+               "indices_heatmap.png": lambda path: heatmap_figure(res.indices, method, path)}
     if res.second_order is not None:
-        second_order_figure(res.second_order, out / "second_order_heatmap.png")
-    (out / "sweep.json").write_text(json.dumps({
-        "sweep_file": str(sweep.path), "spec": sweep.spec.model_dump(mode="json"), "method": method,
-        "runs": len(res.runs), "factors": [f.__dict__ for f in sweep.factors],
-    }, indent=1, default=str))
+        tables["second_order.csv"] = res.second_order
+        figures["second_order_heatmap.png"] = lambda path: second_order_figure(res.second_order, path)
+    summary = {"sweep_file": str(sweep.path), "spec": sweep.spec.model_dump(mode="json"), "method": method,
+               "runs": len(res.runs), "factors": [f.__dict__ for f in sweep.factors]}
+    return results.write(out, tables=tables, figures=figures, summary=summary, summary_name="sweep.json")
 
 
 def bar_figure(indices: pd.DataFrame, method: Method, kinds: dict[str, str], path: Path) -> None:

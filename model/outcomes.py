@@ -159,6 +159,11 @@ def measure_names(groups: list[str], villages: list[str], wave: Wave = "endline"
     return out
 
 
+def primary() -> str:
+    """The outcome comparisons rank by unless told otherwise: the first that signals harm."""
+    return next(o.name for o in OUTCOMES.values() if o.harm_if_below_baseline)
+
+
 def get(name: str) -> Outcome:
     if name not in OUTCOMES:
         raise KeyError(f"unknown outcome {name!r}; known: {', '.join(OUTCOMES)}")

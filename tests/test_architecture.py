@@ -139,3 +139,54 @@ def test_toy_outcome_appears_in_compare_output(toys, tmp_path):
     assert "gossip_weeks" in table
     gossip = c.table.set_index(["outcome", "scenario"])["median"]
     assert gossip["gossip_weeks", "with_programme"] > 0 and gossip["gossip_weeks", "nothing"] == 0
+
+
+# --- one registry of outcomes -------------------------------------------------------------------
+@pytest.fixture
+def without_two_outcomes():
+    """The registry without a population measure (cross_group_ties) and a survey item
+    (wellbeing_good); restored afterwards in its order."""
+    saved = dict(outcomes.OUTCOMES)
+    for name in ("cross_group_ties", "wellbeing_good"):
+        outcomes.unregister(name)
+    try:
+        yield
+    finally:
+        outcomes.OUTCOMES.clear()
+        outcomes.OUTCOMES.update(saved)
+
+
+def test_deleting_an_outcome_removes_it_everywhere(without_two_outcomes, tmp_path):
+    import yaml
+
+    from calibration.targets import load_targets
+    from common.errors import InputError
+    from experiments import drawing
+    from experiments.compare import outcome_names
+    from experiments.sweep import load_sweep
+    from runner import Task, run
+
+    scenario = build(small_raw(scale=8))
+    tables = run(Task(0, scenario, CohesionModel(scenario).params, 1, 0, tables=("survey", "timeseries", "outcomes")))
+    assert "cross_group_ties" not in tables["timeseries"].columns                     # cohesion run
+    assert not any("cross_group_ties" in c for c in tables["outcomes"].columns)
+    assert "wellbeing_good" not in set(tables["survey"].item)
+    assert "acceptance" in set(tables["survey"].item)                                 # the others stay
+    assert not any(n.startswith("cross_group_ties") for n in outcome_names(scenario.village_names()))  # compare
+    sweep = tmp_path / "s.yaml"
+    scen = tmp_path / "scen.yaml"
+    scen.write_text(yaml.safe_dump(small_raw(scale=8)))
+    sweep.write_text(yaml.safe_dump({"name": "t", "scenario": "scen.yaml", "outcomes": ["cross_group_ties"],
+                                     "parameters": {"join_rate": None, "tie_rate": None}}))
+    with pytest.raises(InputError, match="unknown outcome 'cross_group_ties'"):                 # sweep
+        load_sweep(sweep)
+    targets = tmp_path / "t.yaml"
+    targets.write_text(yaml.safe_dump({"source": "test", "targets": [
+        {"item": "wellbeing_good", "wave": "endline", "group": "all", "village": "all", "value": 0.5,
+         "population": "p", "quote": "q", "sample_size": {"n": 10, "source": "ASSUMPTION: test"}}]}))
+    with pytest.raises(InputError, match="unknown item 'wellbeing_good'"):                      # calibration
+        load_targets(targets)
+    m = CohesionModel(scenario, rng=1).run(weeks=3)
+    assert "cross_group_ties" not in drawing.chart_metrics()                                     # dashboard
+    assert "ties to households of other groups" not in drawing.current_values_html([m])
+    assert "acceptance" in drawing.chart_metrics()

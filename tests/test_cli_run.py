@@ -25,7 +25,8 @@ def test_run_writes_timeseries_survey_summary_and_figure(tmp_path):
     assert list(survey.columns) == COLUMNS
     assert survey.value.between(0, 1).all() and set(survey.replicate) == {0, 1, 2}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["seed"] == 7 and summary["scenario"]["name"] == "qayyarah" and "mesa" in summary["versions"]
+    assert summary["seed"] == 7 and summary["scenario"]["name"] == "qayyarah" and "mesa" in summary["provenance"]["versions"]
+    assert summary["provenance"]["command"].startswith("cohesion") and summary["provenance"]["git_revision"]
     assert any(r["item"] == "acceptance" and r["wave"] == "endline" for r in summary["table"])
     assert (out / "figure.png").stat().st_size > 10_000
 

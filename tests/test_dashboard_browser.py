@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from experiments import dashboard as dash
-from experiments.drawing import CHART_METRICS, survey_wide, weekly
+from experiments.drawing import chart_metrics, survey_wide, weekly
 from model import CohesionModel
 from scenarios import LIBRARY, load_scenario
 
@@ -121,7 +121,7 @@ def _select(page, label: str, option: str) -> None:
 
 
 def _chart_data(page) -> dict[int, np.ndarray]:
-    """The numbers behind the charts, per run: rows of week and CHART_METRICS."""
+    """The numbers behind the charts, per run: rows of week and chart_metrics()."""
     page.get_by_text("numbers behind the charts").click()
     rows = page.eval_on_selector_all(
         "table.chart-data tbody tr",
@@ -135,9 +135,9 @@ def _chart_data(page) -> dict[int, np.ndarray]:
 
 def _assert_charts_match(shown: np.ndarray, direct: CohesionModel) -> None:
     expected = weekly(direct)
-    assert shown.shape == (len(expected), 1 + len(CHART_METRICS))
+    assert shown.shape == (len(expected), 1 + len(chart_metrics()))
     np.testing.assert_allclose(shown[:, 0], expected.week)
-    np.testing.assert_allclose(shown[:, 1:], expected[list(CHART_METRICS)].to_numpy(), atol=6e-5)
+    np.testing.assert_allclose(shown[:, 1:], expected[list(chart_metrics())].to_numpy(), atol=6e-5)
 
 
 def test_dashboard_in_a_browser_matches_a_direct_run(server):

@@ -1,4 +1,4 @@
-"""The one writer of results: every command that writes a results folder goes through here.
+"""The one writer of results, and the provenance of every result.
 
 ``cohesion run``, ``compare`` and ``sweep`` hand ``write`` their tables, figures and summary; it
 writes each table by its file's suffix (CSV or Parquet), draws each figure, and writes the
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-PACKAGES = ("cohesion-model", "mesa", "numpy", "scipy", "pandas", "networkx", "pydantic", "SALib")
+PACKAGES = ("cohesion-model", "mesa", "numpy", "scipy", "pandas", "networkx", "pydantic", "SALib", "pyabc", "dask",
+            "distributed")
 
 
 def versions() -> dict[str, str]:
