@@ -35,6 +35,7 @@ from model import CohesionModel, Params
 from model.params import ranges
 from common.errors import InputError
 from scenarios import LIBRARY, Scenario, load_scenario
+from scenarios.design import DesignFactor, apply_design, shift_context
 
 LIBRARY_ENV = "COHESION_LIBRARY"
 NONE = "(none)"
@@ -121,28 +122,25 @@ def default_scenario(names: list[str]) -> str:
 
 def adjusted(spec: Scenario, places_scale: float = 1.0, tension_shift: float = 0.0,
              leadership_shift: float = 0.0, dialogue_start: int = 0) -> Scenario:
-    """The scenario with its places scaled, every village's tension and leadership shifted, and
-    (``dialogue_start`` > 0) its dialogue entries moved to start that week, keeping their length
-    (the sweeps' ``start_week`` design change).
+    """The scenario with the page's design and context settings (scenarios/design.py): its places
+    scaled (``places_scale`` on every entry), (``dialogue_start`` > 0) its dialogue entries moved
+    to start that week, keeping their length (``start_week``), and every village's tension and
+    leadership shifted (``shift_context``).
 
     Raises ValueError when the scenario has no dialogue to move, or the result is not valid.
     """
+    design, values = {}, {}
     if dialogue_start:
         if not any(e.activity == "dialogue" for e in spec.programme):
             raise ValueError(f"dialogue_start: {spec.name} has no dialogue to move; its timing is unchanged")
-        from experiments.sweep import DesignFactor, apply_design
-
-        move = DesignFactor(change="start_week", activities=["dialogue"], bounds=(1, max(1, dialogue_start)))
-        spec = apply_design(spec, {"dialogue_start": move}, {"dialogue_start": dialogue_start})
-    if places_scale == 1.0 and tension_shift == 0.0 and leadership_shift == 0.0:
-        return spec
-    raw = spec.model_dump(mode="json")
-    for k, entry in enumerate(spec.programme):
-        raw["programme"][k]["places"] = max(1, round(entry.capacity() * places_scale))
-    for village in raw["population"]["villages"].values():
-        village["tension"] = float(np.clip(village["tension"] + tension_shift, 0.0, 1.0))
-        village["leadership"] = float(np.clip(village["leadership"] + leadership_shift, 0.0, 1.0))
-    return Scenario.model_validate(raw)
+        design["dialogue_start"] = DesignFactor(change="start_week", activities=["dialogue"],
+                                                bounds=(1, max(1, dialogue_start)))
+        values["dialogue_start"] = dialogue_start
+    if places_scale != 1.0 and spec.programme:
+        design["places"] = DesignFactor(change="places_scale", activities=sorted({e.activity for e in spec.programme}),
+                                        bounds=(min(places_scale, 1.0), max(places_scale, 1.0) + 1.0))
+        values["places"] = places_scale
+    return shift_context(apply_design(spec, design, values), tension_shift, leadership_shift)
 
 
 def base_params() -> tuple[Params, str]:

@@ -5,18 +5,9 @@ A sweep file (experiments/sweeps/*.yaml) declares *what* varies and *what* is me
 - ``scenario``: the scenario file (relative to the sweep file, or to the working folder);
 - ``parameters``: model parameters (model/params.py) with bounds; ``{}`` takes the declared
   range (``model.params.ranges()``), and bounds outside it are refused;
-- ``design``: programme design parameters, each a transformation of the scenario's programme
-  entries of the named activities (``change``):
-
-  ``start_week``      the entries start at this week and keep their length (timing);
-  ``shift_weeks``     start and end move by this many weeks;
-  ``duration_scale``  their length is multiplied by this;
-  ``places_scale``    their places are multiplied by this (intensity);
-  ``places_share``    the share of places held by these entries, out of these entries plus
-                      ``versus``, with the total kept (a budget-neutral reallocation);
-  ``handover_share``  share of places handed over to the community at the end.
-
-  Weeks and places are rounded to whole numbers (places at least 1).
+- ``design``: programme design parameters, each a transformation (``change``: start_week,
+  shift_weeks, duration_scale, places_scale, places_share, handover_share) of the scenario's
+  programme entries of the named activities, as scenarios/design.py defines them;
 - ``outcomes``: population measures at the endline week (the outcome registry, model/outcomes.py),
   so runs stop there;
 - ``seeds``: ``block`` (default: every run of one Saltelli block or Morris trajectory shares a

@@ -1,7 +1,8 @@
 """Design changes: transformations of a scenario's programme, defined once.
 
 Used by the sensitivity sweeps (a sweep file's ``design`` factors), the dashboard's design
-sliders and the runner's tasks (``runner.Task.changes``). Each ``DesignFactor`` changes the
+sliders and the runner's tasks (``runner.Task.changes``); ``shift_context`` moves the villages'
+tension and leadership (the dashboard's context sliders). Each ``DesignFactor`` changes the
 programme entries of the named activities (``change``):
 
   ``start_week``      the entries start at this week and keep their length (timing);
@@ -122,3 +123,15 @@ def apply_design(scenario: Scenario, design: dict[str, DesignFactor], values: di
         return Scenario.model_validate(raw)
     except ValidationError as err:
         raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())) from None
+
+
+def shift_context(scenario: Scenario, tension_shift: float = 0.0, leadership_shift: float = 0.0) -> Scenario:
+    """The scenario with every village's tension and leadership shifted (clipped to [0, 1]): the
+    context a programme meets, not its design."""
+    if tension_shift == 0.0 and leadership_shift == 0.0:
+        return scenario
+    raw = scenario.model_dump(mode="json")
+    for village in raw["population"]["villages"].values():
+        village["tension"] = min(max(village["tension"] + tension_shift, 0.0), 1.0)
+        village["leadership"] = min(max(village["leadership"] + leadership_shift, 0.0), 1.0)
+    return Scenario.model_validate(raw)
