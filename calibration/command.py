@@ -40,8 +40,10 @@ from .fit import (
     calibrate,
     credible_intervals,
     generations_table,
+    PARAMETERS_PATH,
     load_parameter_choice,
     posterior_table,
+    stored_history,
 )
 from .posterior import POSTERIOR_PATH, load_posterior
 from .recovery import TRUTH, synthetic_targets
@@ -136,7 +138,7 @@ def prepare_job(targets_path: Path, scenario_path: Path, scenario: Scenario, bud
                 scheduler: str | None = None) -> Job:
     """Load the targets and the parameter choice (with ``recovery``, replace the reported figures by
     ones the model makes at ``recovery.TRUTH``) and name the results folder."""
-    targets = load_targets(targets_path, scenario.village_names())
+    targets = load_targets(targets_path, scenario.village_names(), scenario.group_names())
     calibrated = list(load_parameter_choice().calibrated)
     if recovery:
         targets = synthetic_targets(targets, scenario, TRUTH, seed)
@@ -162,9 +164,9 @@ def run_abc(job: Job, restart: bool, console: Console) -> Fitted:
                       f"({100 * g.acceptance_rate:.0f}%), simulations so far {g.total_simulations}, "
                       f"{g.simulations / g.seconds:.1f} sims/s, {time.perf_counter() - start:.0f} s")
 
-    before = 0  # simulations of earlier sessions of a resumed run
-    if (job.out / "abc.db").is_file() and not restart:
-        before = int(pyabc.History(f"sqlite:///{job.out / 'abc.db'}").total_nr_simulations or 0)
+    # simulations of earlier sessions of a resumed run: those of its stored generations (a generation
+    # cut short by a kill was never stored, so it is neither kept nor counted)
+    before = 0 if restart else stored_history(job.out / "abc.db")[1]
     history = calibrate(job.scenario, job.targets, job.calibrated, budget, job.out, seed=job.seed,
                         workers=job.workers, scheduler=job.scheduler, restart=restart,
                         config={"targets_file": str(job.targets_path), "recovery": job.recovery},
@@ -236,6 +238,9 @@ def report_results(job: Job, fitted: Fitted, install: bool, console: Console) ->
         "final_epsilon": float(fitted.gens.epsilon.iloc[-1]), "targets_inside": int((fit.status == "inside").sum()),
         "targets_reported": int(fit.observed.notna().sum()),
         "recovered": (bool(fitted.intervals.recovered.all()) if job.recovery else None),
+        "provenance": results.provenance(
+            {"targets": job.targets_path, "scenario": job.scenario_path, "parameters": PARAMETERS_PATH},
+            {"budget": job.budget_name, "seed": job.seed, "name": job.name, "recovery": job.recovery}),
     }
     (job.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     if install and not job.recovery:
@@ -258,7 +263,7 @@ def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: st
     posterior and the ABC figures are kept."""
     out = results / (name or budget_name)
     post = load_posterior(out / "posterior.csv")  # InputError naming the file if it is missing
-    targets = load_targets(targets_path, scenario.village_names())
+    targets = load_targets(targets_path, scenario.village_names(), scenario.group_names())
     runs = BUDGETS[budget_name].predictive
     fit, predictions, seconds = predictive_tables(post, targets, scenario, runs, seed, workers=workers,
                                                   scheduler=scheduler)

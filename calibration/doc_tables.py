@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.vocabulary import GROUPS, WAVES
+from common.vocabulary import WAVES
+from scenarios import DEFAULT_SCENARIO, load_scenario
 from model import outcomes
 
 from .command import INSTALLED
@@ -81,7 +82,8 @@ def predictions_block(folder: Path = INSTALLED) -> str:
     cells = {(r.item, r.group, r.village, r.wave): f"{_pct(r.median)} [{_pct(r.p05)}-{_pct(r.p95)}]"
              for r in p.itertuples()}
     villages = [v for v in dict.fromkeys(p.village) if v != "all"]
-    splits = [("all", "all")] + [(g, "all") for g in GROUPS] + [("all", v) for v in villages]
+    groups = load_scenario(DEFAULT_SCENARIO).group_names()  # the committed fit is of the Qayyarah scenario
+    splits = [("all", "all")] + [(g, "all") for g in groups] + [("all", v) for v in villages]
     lines = ["| item | split | baseline | endline |", "| --- | --- | ---: | ---: |"]
     for o in outcomes.survey_items():
         for group, village in splits if o.headline else splits[:1]:  # headline items by group and village too

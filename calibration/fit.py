@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +29,7 @@ import pandas as pd
 import pyabc
 from pydantic import Field, ValidationError
 
-from runner import Task, default_workers
+from runner import Task, default_workers, results
 from common.errors import InputError, from_validation_error, read_yaml
 from model.params import Params, names, ranges
 from common.strict import Strict
@@ -176,27 +177,51 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     return abc.history
 
 
+def stored_history(db: Path) -> tuple[int, int]:
+    """Finished generations (t >= 0) in pyabc's history ``db`` and the simulations it counts (each
+    generation's, and the prior sample's, once). (0, 0) for a missing history or one cut short
+    before its first generation was stored (pyabc writes a generation in one transaction)."""
+    if not db.is_file():
+        return 0, 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            gens = con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0]
+            sims = con.execute("SELECT COALESCE(SUM(nr_samples), 0) FROM populations").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0, 0
+    return (int(gens), int(sims)) if gens else (0, 0)
+
+
 def prepare_folder(out: Path, config: dict, restart: bool) -> bool:
     """Get ``out`` ready for the run described by ``config``; return whether it resumes one.
 
     ``--restart`` discards the history; a history is resumed only with its ``config.json`` of the
-    same description (fingerprint), which is (re)written here.
+    same description (fingerprint), which is (re)written here, and only if it holds a finished
+    generation (a history killed before its first one is started again: nothing is lost).
 
     Raises
     ------
     InputError
-        when ``out`` holds a calibration of other targets, scenario, parameters or seed.
+        when ``out`` holds a calibration of other targets, scenario, parameters or seed (naming
+        what differs).
     """
     db = out / "abc.db"
     config_path = out / "config.json"
     if restart:
         db.unlink(missing_ok=True)
-    resume = db.is_file() and config_path.is_file()
+    resume = stored_history(db)[0] > 0 and config_path.is_file()
     if resume:
         before = json.loads(config_path.read_text())
         if before.get("fingerprint") != fingerprint(config):
+            now = json.loads(json.dumps(config, default=str))
+            why = results.differences(before, now, tuple(k for k in dict.fromkeys([*before, *now]) if k != "fingerprint"))
             raise InputError(config_path, [("this results folder holds a calibration of other targets, scenario, "
-                                            "parameters or seed; use another --name, or --restart to start over")])
+                                            "parameters or seed; use another --name, or --restart to start over. "
+                                            "What differs:"), *why[:12],
+                                           *([f"... and {len(why) - 12} more"] if len(why) > 12 else [])])
     elif db.is_file():
         db.unlink()
     config_path.write_text(json.dumps({"fingerprint": fingerprint(config), **config}, indent=1, default=str))

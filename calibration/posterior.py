@@ -2,38 +2,160 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from common.errors import InputError
-from model.params import Params, names
+from model.params import ALIASES, Params, names, ranges
 
 POSTERIOR_PATH = Path(__file__).with_name("posterior.csv")
 WEIGHT = "weight"
+MAX_POSTERIOR_BYTES = 50_000_000
+"""Largest posterior table read (bytes): the committed one is about 30 KB (300 parameter sets)."""
+ALLOWED = ("allowed: a CSV table (lines starting with # are comments) with a header line naming model parameters "
+           "(model/params.py) and 'weight', then one row per parameter set, as calibration/posterior.csv")
+
+
+def _where(k: int, lines: list[int]) -> str:
+    """Data row ``k`` (from 0), as the user finds it: its number from 1 and its line in the file."""
+    return f"row {k + 1} (line {lines[k + 1]})"
+
+
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(path, ["file not found"])
+    try:
+        size = path.stat().st_size
+        if size > MAX_POSTERIOR_BYTES:
+            raise InputError(path, [f"the file is {size:,} bytes; allowed: at most {MAX_POSTERIOR_BYTES:,} bytes"])
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, [f"cannot be read ({exc.strerror or exc})"]) from None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0   # spreadsheets write one
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start + bom
+        raise InputError(path, [f"not UTF-8 text: byte 0x{data[at]:02x} at byte offset {at} (line "
+                                f"{data.count(b'\n', 0, at) + 1}) cannot be decoded; allowed: a CSV file saved as "
+                                "UTF-8"]) from None
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str], list[int]]:
+    """The table (as text), its header, and the file's line number of the header and of each row.
+    Comments (from #) and blank lines are skipped, as pandas' ``comment="#"`` does."""
+    text = _read_text(path)
+    rows, lines = [], []
+    try:
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.split("#")[0]
+            if line.strip():
+                rows.append([field.strip() for field in next(csv.reader([line]))])
+                lines.append(n)
+    except csv.Error as exc:
+        raise InputError(path, [f"line {n}: not a valid CSV line ({exc}); {ALLOWED}"]) from None
+    if not rows:
+        raise InputError(path, [f"no table: the file is empty or holds only comments; {ALLOWED}"])
+    header, body = rows[0], rows[1:]
+    bad = [k for k, row in enumerate(body) if len(row) != len(header)]
+    if bad:
+        k = bad[0]
+        more = f" (and {len(bad) - 1} other rows)" if len(bad) > 1 else ""
+        raise InputError(path, [f"{_where(k, lines)}: {len(body[k])} fields, the header has {len(header)}{more} "
+                                f"(a truncated or damaged file?); {ALLOWED}"])
+    return pd.DataFrame(body, columns=range(len(header)), dtype=object), header, lines
+
+
+def _column_problems(header: list[str], df: pd.DataFrame) -> list[str]:
+    known = names()
+    cols = [ALIASES.get(c, c) for c in header]
+    problems = []
+    twice = sorted({c for c in cols if cols.count(c) > 1})
+    if twice:
+        problems.append(f"columns {twice} appear more than once (a renamed parameter and its new name count as "
+                        f"one); allowed: each parameter once")
+    unknown = [c for c in cols if c != WEIGHT and c not in known]
+    if unknown:
+        problems.append(f"columns {unknown} are not parameters of the model (a posterior fitted to another version "
+                        f"of the model?); allowed: '{WEIGHT}' and the parameters {', '.join(known)}")
+    if WEIGHT not in cols:
+        problems.append(f"missing column '{WEIGHT}'; {ALLOWED}")
+    if not problems and len(cols) == 1:
+        problems.append(f"no parameter columns, only '{WEIGHT}'; {ALLOWED}")
+    if not problems and len(df) == 0:
+        problems.append(f"no rows: the header is there but no parameter set follows; {ALLOWED}")
+    return problems
+
+
+def _column_values(c: str, raw: pd.Series, lines: list[int]) -> tuple[pd.Series, str | None]:
+    """Column ``c`` as numbers, and the problem with its first bad row (None if every row is good)."""
+    text = raw.astype(str).str.strip()
+    x = pd.to_numeric(text, errors="coerce").astype(float)
+    low, high = (0.0, math.inf) if c == WEIGHT else ranges()[c]
+    v = x.to_numpy()
+    finite = np.isfinite(v)
+    good = finite & (v >= low) & (v <= high)
+    if good.all():
+        return x, None
+    k = int(np.argmin(good))
+    shown = "an empty field" if text.iloc[k] == "" else repr(text.iloc[k])
+    what = f"{shown} is not a finite number" if not finite[k] else f"{v[k]:g} is outside [{low:g}, {high:g}]"
+    others = int((~good).sum()) - 1
+    more = f" (and {others} other row{'s' if others > 1 else ''})" if others else ""
+    allowed = ("finite, non-negative weights with a positive sum" if c == WEIGHT else
+               f"a finite number in [{low:g}, {high:g}], the range declared in model/params.py")
+    return x, f"{c}, {_where(k, lines)}: {what}{more}; allowed: {allowed}"
+
+
+def _values(df: pd.DataFrame, lines: list[int]) -> tuple[pd.DataFrame, list[str]]:
+    """The table as numbers, and what is wrong with its values: every parameter finite and inside its
+    declared range, every weight finite and non-negative, the weights' sum positive and finite."""
+    columns, problems = {}, []
+    for c in df.columns:
+        columns[c], problem = _column_values(c, df[c], lines)
+        if problem:
+            problems.append(problem)
+    table = pd.DataFrame(columns, index=df.index)
+    if not problems:
+        with np.errstate(over="ignore"):
+            total = float(np.sum(table[WEIGHT].to_numpy(float)))
+        if total <= 0:
+            problems.append(f"{WEIGHT}: every weight is 0; allowed: finite, non-negative weights with a positive sum")
+        elif not math.isfinite(total):
+            problems.append(f"{WEIGHT}: the weights sum to infinity; allowed: weights of ordinary size (they are "
+                            "normalised), e.g. summing to 1")
+    return table, problems
 
 
 def load_posterior(path: str | Path = POSTERIOR_PATH) -> pd.DataFrame:
-    """Read a posterior table: one column per calibrated parameter, and ``weight``.
+    """Read and check a posterior table: one column per calibrated parameter, and ``weight``.
 
-    A column that is not a model parameter is refused with the names that differ.
+    Checked at the door, so that a bad file gives one message rather than wrong numbers or a
+    traceback: the file exists and parses as CSV; every column other than ``weight`` is a parameter
+    of the model (a column renamed since the file was written is read under its new name,
+    ``model.params.ALIASES``; any other is refused with the names allowed, as is a posterior fitted to
+    another version of the model); at least one row; every value finite and inside the parameter's
+    declared range (``model.params.ranges``); weights finite, non-negative, with a positive sum.
+
+    Raises
+    ------
+    InputError
+        naming the file, the column and the row (and its line in the file).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, ["file not found"])
-    df = pd.read_csv(path, comment="#")
-    unknown = [c for c in df.columns if c != WEIGHT and c not in names()]
-    problems = []
-    if unknown:
-        problems.append(f"columns {unknown} are not parameters of the model; known: {', '.join(names())}")
-    if WEIGHT not in df.columns:
-        problems.append(f"missing column '{WEIGHT}'")
-    if not problems and (df[WEIGHT] < 0).any():
-        problems.append(f"{WEIGHT}: negative weights")
+    df, header, lines = _read_table(path)
+    problems = _column_problems(header, df)
     if problems:
         raise InputError(path, problems)
-    return df
+    df.columns = [ALIASES.get(h, h) for h in header]
+    table, problems = _values(df, lines)
+    if problems:
+        raise InputError(path, problems)
+    return table
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
@@ -77,6 +199,9 @@ def resolve_params(choice: str, n: int, seed: int) -> tuple[list[Params], str]:
     path = POSTERIOR_PATH if choice == "posterior" else Path(choice)
     if choice == "posterior" and not path.is_file():
         return [Params()] * n, "defaults (no calibrated posterior committed yet)"
+    if not path.is_file():
+        raise InputError(path, ["--params: file not found; allowed: 'posterior' (the committed posterior), "
+                                "'defaults' or a posterior CSV file such as calibration/posterior.csv"])
     post = load_posterior(path)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
     return draw_params(post, n, rng), str(path)

@@ -23,7 +23,7 @@ TRUTH = {
     "acceptance_threshold": 0.47,
     "alpha_contact_pos": 0.09,
     "readiness_threshold": 0.2,
-    "stubbornness_vf": 0.45,
+    "stubbornness_victims": 0.45,
     "stubbornness_other": 0.4,
     "alpha_coping": 0.1,
     "theta_coping": 0.5,

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from common.errors import InputError, from_validation_error, read_yaml
 from common.strict import Strict
-from common.vocabulary import GROUPS, Wave
+from common.vocabulary import Wave
 from model import outcomes
 
 TARGETS_PATH = Path(__file__).with_name("targets.yaml")
@@ -33,7 +33,7 @@ class SampleSize(Strict):
 class Target(Strict):
     item: str = Field(description="survey item (model/outcomes.py, survey=True)")
     wave: Wave
-    group: str = Field(description="FPA, VF, HC or all")
+    group: str = Field(description="a group the scenario declares, or all")
     village: str = Field(description="a village of the scenario, or all")
     value: float | None = Field(description="observed share in [0, 1]; null when the programme did not report it")
     population: str = Field(min_length=1, description="who was measured")
@@ -50,8 +50,6 @@ class Target(Strict):
             problems.append(f"item: unknown item '{self.item}'; allowed: {', '.join(items)}")
         elif self.wave == "baseline" and self.item not in baseline_items:
             problems.append(f"wave: '{self.item}' is asked at endline only; baseline items: {', '.join(baseline_items)}")
-        if self.group not in (*GROUPS, "all"):
-            problems.append(f"group: unknown group '{self.group}'; allowed: {', '.join((*GROUPS, 'all'))}")
         if self.group != "all" and self.village != "all":
             problems.append("group and village: the survey reports by group or by village, not both; "
                             "set one of them to 'all'")
@@ -112,21 +110,27 @@ class TargetsFile(Strict):
         return {t.key: 1.0 / t.sampling_sd() for t in self.reported()}
 
 
-def load_targets(path: str | Path = TARGETS_PATH, villages: list[str] | None = None) -> TargetsFile:
+def load_targets(path: str | Path = TARGETS_PATH, villages: list[str] | None = None,
+                 groups: list[str] | None = None) -> TargetsFile:
     """Read and validate a targets file; every problem names the file and the field.
 
-    ``villages``: the scenario's villages, against which each target's village is checked.
+    ``villages`` and ``groups``: the scenario's, against which each target's village and group are
+    checked.
     """
     raw = read_yaml(path)
     try:
         spec = TargetsFile.model_validate(raw)
     except ValidationError as err:
         raise from_validation_error(path, err) from None
+    bad = []
     if villages is not None:
-        bad = [f"targets[{i}].village: unknown village '{t.village}'; allowed: {', '.join([*villages, 'all'])}"
-               for i, t in enumerate(spec.targets) if t.village not in (*villages, "all")]
-        if bad:
-            raise InputError(path, bad)
+        bad += [f"targets[{i}].village: unknown village '{t.village}'; allowed: {', '.join([*villages, 'all'])}"
+                for i, t in enumerate(spec.targets) if t.village not in (*villages, "all")]
+    if groups is not None:
+        bad += [f"targets[{i}].group: unknown group '{t.group}'; the scenario's groups: {', '.join([*groups, 'all'])}"
+                for i, t in enumerate(spec.targets) if t.group not in (*groups, "all")]
+    if bad:
+        raise InputError(path, bad)
     if not spec.reported():
         raise InputError(path, ["targets: every value is null; at least one reported figure is needed"])
     return spec

@@ -1,6 +1,6 @@
 """The words every package shares, each written once.
 
-Groups of households, the roles a household can hold, the effect channels through which
+The roles of groups of households, the roles a household can hold, the effect channels through which
 activities act, and the kinds of context event. ``model`` and ``scenarios`` both read them from
 here (neither defines them for the other).
 """
@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-GROUPS = ("FPA", "VF", "HC")
-"""Families with perceived affiliation to ISIL, victims' families, the host community (DOMAIN.md)."""
-Group = Literal[GROUPS]
+GROUP_ROLES = ("victims", "perceived_affiliation", "displaced", "returning", "host")
+"""What a group of households is to the conflict, whatever a scenario calls it: victims of the
+conflict (victims' families), families with a perceived affiliation to an armed group, people
+displaced who stayed where they fled, people returning to their area of origin, the host
+community (DOMAIN.md; IOM's displaced, returning and host populations). A scenario declares its
+groups (2 to 8), each with one role; rates that differ by group are keyed by role
+(model/params.py), as are the catalogue's eligibility and the shock kinds."""
+GroupRole = Literal[GROUP_ROLES]
+MIN_GROUPS, MAX_GROUPS = 2, 8
 
 ROLES = ("cac", "deviant", "volunteer")
 """A CAC member, a positive deviant, a community volunteer in the household."""

@@ -54,7 +54,7 @@ def activities_block() -> str:
         mixes = "groups" if a.mixes_groups else "—"
         if a.mixes_villages:
             mixes += " + villages"
-        who = "all" if set(a.eligible_groups) == {"FPA", "VF", "HC"} else ", ".join(a.eligible_groups)
+        who = "all" if a.eligible_group_roles is None else ", ".join(a.eligible_group_roles)
         if a.eligible_roles:
             who += f" (roles: {', '.join(a.eligible_roles)})"
         if a.max_wellbeing is not None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -74,44 +77,88 @@ def print_table(wide, title: str) -> None:
 WORKERS_HELP = "run on a Dask LocalCluster of N worker processes (default: local processes, all cores)"
 SCHEDULER_HELP = "run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
 RESUME_HELP = "continue the batch already in --out: finished runs are kept, the rest are run"
+MAX_REPLICATES = 100_000   # run and compare: more is a typo (100 replicates of the library take 42 s)
+MAX_SWEEP_N = 2**16        # sweep --n: Sobol's 2^16 base samples are 2^16 x (factors + 2) runs
 
 
 def engine_of(workers: Optional[int], scheduler: Optional[str]) -> str:
     return "dask" if scheduler or workers else "processes"
 
 
+def resume_command() -> str:
+    """The command being run, as typed, with ``--resume`` (added if it was not there)."""
+    import shlex
+
+    args = sys.argv[1:]
+    return shlex.join(["cohesion", *args, *([] if "--resume" in args else ["--resume"])])
+
+
+@contextmanager
+def resumable() -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) during a batch: the finished runs are on disk; one line names the command
+    that continues it, exit status 130, no traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted; the finished runs are kept. Continue with: {escape(resume_command())}",
+                          highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(code=130) from None
+
+
+def reproduce_run(summary: Path, out: Optional[Path], workers: Optional[int], scheduler: Optional[str]) -> None:
+    """``cohesion run --reproduce``: exit 0 if the survey comes out identical, 1 if not, 2 for a bad file."""
+    from experiments.run import reproduce
+
+    try:
+        with resumable():
+            rep = reproduce(summary, check_out(out) if out is not None else None, workers=workers,
+                            engine=engine_of(workers, scheduler), scheduler=scheduler)
+    except InputError as exc:
+        fail(exc)
+    for line in rep.lines:
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    raise typer.Exit(code=0 if rep.matches else 1)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")] = Path("scenarios/qayyarah.yaml"),
-    replicates: Annotated[int, typer.Option(min=1, help="replicate runs")] = 20,
+    replicates: Annotated[int, typer.Option(min=1, max=MAX_REPLICATES, help="replicate runs")] = 20,
     seed: Annotated[int, typer.Option(help="root seed; replicate k uses its k-th spawned seed")] = 7,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default results/<scenario>)")] = None,
     params: Annotated[str, typer.Option(help="'posterior' (calibrated, the default), 'defaults', or a CSV")] = "posterior",
     resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
     workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
     scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
+    reproduce: Annotated[Optional[Path], typer.Option(
+        help="a results folder's summary.json: run again what made it (its scenario file, seed, replicates and "
+             "parameters; the other settings here are ignored) into --out (default: a new temporary folder) "
+             "and say whether survey.csv is identical (exit 0) or not (exit 1)")] = None,
 ) -> None:
     """Run a scenario's replicates; print and write the survey, time series and figure."""
     from experiments.report import wide_table
     from experiments.run import prepare, run_scenario, write_run
     from model import outcomes
 
-    try:
-        spec, tasks, source = prepare(scenario, replicates, seed, params)
-        out = check_out(out or Path("results") / spec.name)
-        console.print(f"[bold]{escape(spec.name)}[/]: {spec.n_households()} households, {len(spec.programme)} "
-                      f"programme entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, "
-                      f"params: {escape(str(source))}")
-        res = run_scenario(scenario, tasks, source, out, seed=seed, resume=resume, workers=workers,
-                           engine=engine_of(workers, scheduler), scheduler=scheduler)
-    except InputError as exc:
-        fail(exc)
-    wide = wide_table(res.survey_table())
-    print_table(wide[wide.split == "all"],
-                f"{spec.name}: survey of participants, median [5-95%] across {replicates} replicates")
-    headline = [o.name for o in outcomes.survey_items() if o.headline]
-    print_table(wide[wide.item.isin(headline) & (wide.split != "all")], "by group and by village")
-    written = write_run(res, out)
+    if reproduce is not None:
+        reproduce_run(reproduce, out, workers, scheduler)
+    with resumable():
+        try:
+            spec, tasks, source = prepare(scenario, replicates, seed, params)
+            out = check_out(out or Path("results") / spec.name)
+            console.print(f"[bold]{escape(spec.name)}[/]: {spec.n_households()} households, {len(spec.programme)} "
+                          f"programme entries, {spec.horizon_weeks} weeks; {replicates} replicates, seed {seed}, "
+                          f"params: {escape(str(source))}")
+            res = run_scenario(scenario, tasks, source, out, seed=seed, resume=resume, workers=workers,
+                               engine=engine_of(workers, scheduler), scheduler=scheduler, params=params)
+        except InputError as exc:
+            fail(exc)
+        wide = wide_table(res.survey_table())
+        print_table(wide[wide.split == "all"],
+                    f"{spec.name}: survey of participants, median [5-95%] across {replicates} replicates")
+        headline = [o.name for o in outcomes.survey_items() if o.headline]
+        print_table(wide[wide.item.isin(headline) & (wide.split != "all")], "by group and by village")
+        written = write_run(res, out)
     console.print(f"wrote {escape(str(out))}/{', '.join(written)}")
 
 
@@ -119,7 +166,7 @@ def run(
 def compare(
     scenarios: Annotated[Optional[list[Path]], typer.Argument(
         help="scenario YAML files (default: scenarios/sequencing/*.yaml)")] = None,
-    replicates: Annotated[int, typer.Option(min=2, help="replicates per scenario")] = 100,
+    replicates: Annotated[int, typer.Option(min=2, max=MAX_REPLICATES, help="replicates per scenario")] = 100,
     seed: Annotated[int, typer.Option(help="root seed; replicate k of every scenario uses its k-th seed")] = 7,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("results/compare"),
     params: Annotated[str, typer.Option(help="'posterior' (the default), 'defaults', or a CSV; replicate k of "
@@ -139,18 +186,20 @@ def compare(
     from experiments import compare as cmp
 
     paths = list(scenarios) if scenarios else cmp.default_scenarios()
-    try:
-        check_out(out)
-        result = cmp.compare(paths, replicates=replicates, seed=seed, params=params,
-                             reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
-                             out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
-                             scheduler=scheduler)
-    except InputError as exc:
-        fail(exc)
-    print_outcome_tables(result, replicates)
-    print_ranking(result)
-    written = cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths], "replicates": replicates,
-                                              "seed": seed, "params": params, "harm_tension": harm_tension})
+    with resumable():
+        try:
+            check_out(out)
+            result = cmp.compare(paths, replicates=replicates, seed=seed, params=params,
+                                 reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
+                                 out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
+                                 scheduler=scheduler)
+        except InputError as exc:
+            fail(exc)
+        print_outcome_tables(result, replicates)
+        print_ranking(result)
+        written = cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths],
+                                                  "replicates": replicates, "seed": seed, "params": params,
+                                                  "harm_tension": harm_tension})
     console.print(f"wrote {escape(str(out))}/{', '.join(written)}")
 
 
@@ -211,7 +260,7 @@ def pd_isna(v) -> bool:
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="sweep YAML (experiments/sweeps/*.yaml)")],
     method: Annotated[str, typer.Option(help="sobol (Saltelli sampling) or morris")] = "sobol",
-    n: Annotated[Optional[int], typer.Option(help="Sobol: base samples N, a power of two (runs: N x "
+    n: Annotated[Optional[int], typer.Option(max=MAX_SWEEP_N, help="Sobol: base samples N, a power of two (runs: N x "
                                              "(factors + 2)); Morris: trajectories")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default results/sweep-<name>-<method>-<n>)")] = None,
     second_order: Annotated[Optional[bool], typer.Option("--second-order/--no-second-order",
@@ -237,8 +286,10 @@ def sweep(
         console.print(f"[bold]sweep {escape(spec.spec.name)}[/]: {len(spec.factors)} factors, {method}, n={n}, "
                       f"scenario {escape(spec.scenario.name)}, outcomes at endline week "
                       f"{spec.scenario.survey.endline_week}")
-        res = run_model_sweep(spec, method=method, n=n, out=out, resume=resume, workers=workers,
-                              engine=engine_of(workers, scheduler), scheduler=scheduler, second_order=second_order)
+        with resumable():
+            res = run_model_sweep(spec, method=method, n=n, out=out, resume=resume, workers=workers,
+                                  engine=engine_of(workers, scheduler), scheduler=scheduler,
+                                  second_order=second_order)
     except InputError as exc:
         fail(exc)
     cols = ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]

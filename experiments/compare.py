@@ -27,7 +27,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from common.vocabulary import GROUPS  # noqa: E402
 from model import outcomes  # noqa: E402
 from common.errors import InputError  # noqa: E402
 from scenarios import LIBRARY, SEQUENCING, load_scenario  # noqa: E402
@@ -45,9 +44,9 @@ def default_scenarios() -> list[Path]:
     return sorted(SEQUENCING.glob("*.yaml"))
 
 
-def outcome_names(villages: list[str]) -> list[str]:
+def outcome_names(groups: list[str], villages: list[str]) -> list[str]:
     """The endline measures a comparison reports (the outcome registry's population measures)."""
-    return outcomes.measure_names(list(GROUPS), villages, "endline")
+    return outcomes.measure_names(groups, villages, "endline")
 
 
 def load_scenarios(paths: list[Path], reference: Path | None) -> tuple[list[Scenario], Scenario | None]:
@@ -97,6 +96,8 @@ class Comparison:
     reference: str | None
     rank_by: str
     scenarios: list[Scenario]
+    record: dict | None = None    # the provenance record (runner.results.provenance)
+    errors: pd.DataFrame | None = None   # the runs that failed (run, error, traceback, attempts)
 
 
 def quantiles(x: pd.Series | np.ndarray) -> tuple[float, float, float]:
@@ -127,14 +128,16 @@ def summarise(wide: pd.DataFrame, scenarios: list[str], outcomes: list[str], ref
     return pd.DataFrame(rows)
 
 
-def harm(wide: pd.DataFrame, villages: list[str], harm_tension: float) -> pd.Series:
+def harm(wide: pd.DataFrame, groups: list[str], villages: list[str], harm_tension: float) -> pd.Series:
     """Per run: some group's or village's value of a harm outcome ended below its baseline, or a
     share of participants above ``harm_tension`` reported harm (``outcomes.Outcome`` flags)."""
     harmed = np.zeros(len(wide), dtype=bool)
     for o in outcomes.population_measures():
         if o.harm_if_below_baseline:
-            for s in [f"{o.name}.{g}" for g in GROUPS] + [f"{o.name}.{v}" for v in villages]:
-                harmed |= (wide[f"endline.{s}"] < wide[f"baseline.{s}"]).to_numpy()
+            for s in [f"{o.name}.{g}" for g in groups] + [f"{o.name}.{v}" for v in villages]:
+                # where households arrived or left, the baseline's households followed (like with like)
+                end = wide[f"endline.cohort.{s}"] if f"endline.cohort.{s}" in wide else wide[f"endline.{s}"]
+                harmed |= (end < wide[f"baseline.{s}"]).to_numpy()
         if o.harm_above_share and f"endline.{o.name}" in wide:
             harmed |= (wide[f"endline.{o.name}"].fillna(0) > harm_tension).to_numpy()
     return pd.Series(harmed, index=wide.index)
@@ -183,27 +186,31 @@ def compare(paths: list[Path], *, replicates: int, seed: int, params: str = "pos
     from calibration.posterior import resolve_params
 
     scenarios, ref = load_scenarios(list(paths), reference)
-    villages = scenarios[0].village_names()
-    known = outcome_names(villages)
+    groups, villages = scenarios[0].group_names(), scenarios[0].village_names()
+    known = outcome_names(groups, villages)
     rank_by = rank_by or outcomes.primary()
     if rank_by not in known:
         raise InputError("--rank-by", [f"unknown outcome '{rank_by}'; allowed: {', '.join(known)}"])
     if not 0 <= harm_tension <= 1:
         raise InputError("--harm-tension", [f"{harm_tension}: a share in [0, 1]"])
-    param_sets, _source = resolve_params(params, replicates, seed)
+    param_sets, source = resolve_params(params, replicates, seed)
+    record = results.provenance({**{f"scenarios[{i}]": p for i, p in enumerate(paths)}, "reference": reference,
+                                 "params": source if Path(source).is_file() else None},
+                                {"replicates": replicates, "seed": seed, "params": params})
     tasks = [Task(index=i * replicates + k, scenario=s, params=param_sets[k], root_seed=seed, seed_key=k,
                   replicate=k, tables=("outcomes", "trajectories"))
              for i, s in enumerate(scenarios) for k in range(replicates)]
     res = run_batch(tasks, workers=workers, progress=progress, label="compare",
-                    out=None if out is None else out / "batch", resume=resume, engine=engine, scheduler=scheduler)
+                    out=None if out is None else out / "batch", resume=resume, engine=engine, scheduler=scheduler,
+                    record=record, results=out)
     wide = res["outcomes"]
     names = [s.name for s in scenarios]
     table = summarise(wide, names, known, ref.name if ref else None)
     ranking, pairwise = rank(wide, names, rank_by)
-    wide = wide.assign(harm=harm(wide, villages, harm_tension))
+    wide = wide.assign(harm=harm(wide, groups, villages, harm_tension))
     ranking["p_harm"] = ranking.scenario.map(wide.groupby("scenario")["harm"].mean())
     return Comparison(wide, res["trajectories"], table, ranking, pairwise, ref.name if ref else None, rank_by,
-                      scenarios)
+                      scenarios, record, res["errors"])
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -229,14 +236,14 @@ def trajectory_figure(traj: pd.DataFrame, scenarios: list[str], baseline: int, e
         baseline, endline, panel_width=4.4, alpha=0.15, survey_labels=False, path=path)
 
 
-def forest_figure(table: pd.DataFrame, reference: str, villages: list[str], path: Path) -> None:
+def forest_figure(table: pd.DataFrame, reference: str, groups: list[str], villages: list[str], path: Path) -> None:
     """Endline difference from the reference scenario, paired by replicate: median and 90% interval
     (outcomes that signal harm by group and village, then the headline levels)."""
     shown = []
     for o in figure_outcomes():
         shown.append((o.name, o))
         if o.harm_if_below_baseline:
-            shown += [(f"{o.name}.{w}", o) for w in (*GROUPS, *villages)]
+            shown += [(f"{o.name}.{w}", o) for w in (*groups, *villages)]
     shown = [(name, o) for name, o in shown if name in set(table.outcome)]
     t = table[table.scenario != reference]
     scen = list(dict.fromkeys(t.scenario))
@@ -282,8 +289,11 @@ def write_outputs(c: Comparison, out: Path, meta: dict) -> list[str]:
     figures = {"trajectories.png": lambda path: trajectory_figure(c.trajectories, names, first.survey.baseline_week,
                                                                    first.survey.endline_week, path)}
     if c.reference:
-        figures["forest.png"] = lambda path: forest_figure(c.table, c.reference, first.village_names(), path)
+        figures["forest.png"] = lambda path: forest_figure(c.table, c.reference, first.group_names(),
+                                                           first.village_names(), path)
     summary = {**meta, "rank_by": c.rank_by, "reference": c.reference, "ranking": c.ranking.to_dict(orient="records")}
+    if c.errors is not None and len(c.errors):   # fewer replicates than asked for some scenario: say which
+        summary["failed_runs"] = c.errors[["run", "error", "attempts"]].to_dict(orient="records")
     return results.write(out, tables={"measures.csv": c.measures, "outcomes.csv": c.table, "ranking.csv": c.ranking,
                                       "pairwise.csv": c.pairwise}, figures=figures, summary=summary,
-                         index={"pairwise.csv"})
+                         index={"pairwise.csv"}, record=c.record)

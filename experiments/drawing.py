@@ -34,12 +34,23 @@ from PIL import Image  # noqa: E402
 from experiments.report import group_trajectories, overall_trajectory, split_label, survey_table  # noqa: E402
 from model import outcomes  # noqa: E402
 from model.activities import catalogue  # noqa: E402
-from common.vocabulary import GROUPS  # noqa: E402
 from model.model import CohesionModel  # noqa: E402
 from model.state import WEMWBS_MAX, WEMWBS_MIN  # noqa: E402
 
 SHADES = ("attitude", "wellbeing")
-GROUP_COLOURS = {"FPA": "#d95f02", "VF": "#7570b3", "HC": "#1b9e77", "all": "#333333"}
+PALETTE = ("#d95f02", "#7570b3", "#1b9e77", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4")
+"""Colours of a scenario's groups, in its order (matplotlib's Dark2, reordered, and one Paired blue)."""
+ALL_COLOUR = "#333333"  # all households together
+
+
+def group_colours(groups: list[str]) -> dict[str, str]:
+    """A colour for each of the scenario's groups (by position, from ``PALETTE``), and for "all"."""
+    return {**{g: PALETTE[k % len(PALETTE)] for k, g in enumerate(groups)}, "all": ALL_COLOUR}
+
+
+def groups_of(table: pd.DataFrame) -> list[str]:
+    """The groups of a time-series or survey table, in the order they first appear."""
+    return [g for g in dict.fromkeys(table["group"]) if g != "all"]
 LEVEL_COLOURS = {"individual": "#a6cee3", "family": "#1f78b4", "group": "#b2df8a", "community": "#33a02c"}
 PROGRAMME_COLOUR = "#4c72b0"
 
@@ -50,28 +61,38 @@ def chart_outcomes() -> list:
     return sorted(shown, key=lambda o: not o.harm_if_below_baseline)  # harm signals first
 
 
-def chart_metrics() -> tuple[str, ...]:
+def chart_metrics(groups: list[str]) -> tuple[str, ...]:
     """The charted series (DataCollector columns): each headline weekly outcome, and by group
     for an outcome that signals harm (``<name>_<group>``)."""
     out: list[str] = []
     for o in chart_outcomes():
         out.append(o.name)
         if o.harm_if_below_baseline:
-            out += [f"{o.name}_{g}" for g in GROUPS]
+            out += [f"{o.name}_{g}" for g in groups]
     return tuple(out)
 
 
-def metric_label(metric: str) -> str:
+def split_metric(metric: str, groups: list[str]) -> tuple:
+    """A charted series as (outcome, group or None): ``acceptance_<g>`` is acceptance in group g."""
+    if metric in outcomes.OUTCOMES:
+        return outcomes.OUTCOMES[metric], None
+    for g in groups:
+        name = metric.removesuffix(f"_{g}")
+        if name != metric and name in outcomes.OUTCOMES:
+            return outcomes.OUTCOMES[name], g
+    raise KeyError(f"{metric!r} is not an outcome of the registry, nor one by group of {groups}")
+
+
+def metric_label(metric: str, groups: list[str]) -> str:
     """A charted series in words: the outcome's explanation, with its group if any."""
-    name, _, group = metric.rpartition("_") if metric not in outcomes.OUTCOMES else (metric, "", "")
-    o = outcomes.OUTCOMES[name]
-    return f"{o.doc}, {group}" if group else f"{o.doc}"
+    o, group = split_metric(metric, groups)
+    return f"{o.doc}, {group}" if group else o.doc
 
 
-def format_value(metric: str, v: float) -> str:
+def format_value(metric: str, v: float, groups: list[str]) -> str:
     """A value in its outcome's unit: a share in percent, a level with two decimals, a WEMWBS
     score with one."""
-    o = outcomes.OUTCOMES[metric if metric in outcomes.OUTCOMES else metric.rpartition("_")[0]]
+    o, _ = split_metric(metric, groups)
     if o.proportion:
         return f"{100 * v:.1f}%"
     return f"{v:.1f}" if "WEMWBS" in o.unit else f"{v:.2f}"
@@ -203,8 +224,9 @@ def group_trajectory_figure(ts: pd.DataFrame, baseline: int, endline: int, title
         if not (o.harm_if_below_baseline or (o.headline and not o.proportion)) or o.name not in ts:
             continue
         by_group = group_trajectories(ts, o.name)
-        bands = [Band(by_group[by_group.group == g], o.name, GROUP_COLOURS[g], g) for g in GROUPS]
-        bands.append(Band(overall_trajectory(ts, o.name), o.name, GROUP_COLOURS["all"], "all households"))
+        colours = group_colours(groups_of(ts))
+        bands = [Band(by_group[by_group.group == g], o.name, colours[g], g) for g in groups_of(ts)]
+        bands.append(Band(overall_trajectory(ts, o.name), o.name, ALL_COLOUR, "all households"))
         limits = {"ylim": (0, 1)} if o.proportion else {}
         panels.append(Panel(bands, o.unit, legend={"loc": "lower right", "fontsize": 8},
                             title=f"{o.doc[:1].upper() + o.doc[1:]}, by group", **limits))
@@ -248,7 +270,7 @@ class Blit:
 
 
 # --- the network ------------------------------------------------------------------------------
-def village_layout(group: np.ndarray, village: np.ndarray, n_villages: int, seed: int = 0) -> np.ndarray:
+def village_layout(group: np.ndarray, village: np.ndarray, n_villages: int, n_groups: int, seed: int = 0) -> np.ndarray:
     """Household positions: one cluster per village on a circle, one sub-cluster per group in it.
 
     Computed once per population (array arithmetic, no force layout), so that cross-group ties
@@ -258,10 +280,10 @@ def village_layout(group: np.ndarray, village: np.ndarray, n_villages: int, seed
     rng = np.random.default_rng(seed)
     angle_v = np.pi / 2 + 2 * np.pi * np.arange(n_villages) / max(n_villages, 1)
     centres = 3.4 * np.column_stack([np.cos(angle_v), np.sin(angle_v)]) if n_villages > 1 else np.zeros((1, 2))
-    angle_g = np.pi / 2 + 2 * np.pi * np.arange(len(GROUPS)) / len(GROUPS)
+    angle_g = np.pi / 2 + 2 * np.pi * np.arange(n_groups) / n_groups
     offsets = 0.95 * np.column_stack([np.cos(angle_g), np.sin(angle_g)])
-    block = village * len(GROUPS) + group
-    counts = np.bincount(block, minlength=n_villages * len(GROUPS))
+    block = village.astype(np.int64) * n_groups + group
+    counts = np.bincount(block, minlength=n_villages * n_groups)
     # a uniform disc per (village, group), its area proportional to the households in it
     radius = 0.045 * np.sqrt(np.maximum(counts[block], 1))
     r = radius * np.sqrt(rng.random(group.size))
@@ -273,15 +295,16 @@ def shade_values(model: CohesionModel, shade: str) -> np.ndarray:
     """The 0-1 value that shades each household: mean attitude to the other groups, or well-being."""
     s = model.state
     if shade == "attitude":
-        return (s.attitude * s.other_mask).sum(axis=1) / (len(GROUPS) - 1)
+        return (s.attitude * s.other_mask).sum(axis=1) / (s.attitude.shape[1] - 1)
     if shade == "wellbeing":
         return (s.wellbeing - WEMWBS_MIN) / (WEMWBS_MAX - WEMWBS_MIN)
     raise ValueError(f"unknown shade '{shade}'; allowed: {', '.join(SHADES)}")
 
 
-def node_colours(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+def node_colours(group: np.ndarray, value: np.ndarray, groups: list[str]) -> np.ndarray:
     """Group hue, from pale (value 0) to full colour (value 1)."""
-    base = np.array([to_rgb(GROUP_COLOURS[g]) for g in GROUPS])[group]
+    colours = group_colours(groups)
+    base = np.array([to_rgb(colours[g]) for g in groups])[group]
     w = 0.12 + 0.88 * np.clip(value, 0.0, 1.0)[:, None]
     return np.column_stack([1.0 - w * (1.0 - base), np.ones(group.size)])
 
@@ -299,7 +322,7 @@ class NetworkView:
         self.shade = shade
         self.title = title or model.spec.name
         s, net = model.state, model.network
-        self.pos = village_layout(s.group, s.village, len(model.villages))
+        self.pos = village_layout(s.group, s.village, len(model.villages), len(model.groups))
         if ax is None:
             self.fig = Figure(figsize=(6.2, 6.2), layout="constrained")
             ax = self.fig.add_subplot()
@@ -323,7 +346,8 @@ class NetworkView:
         ax.autoscale_view()
         ax.margins(0.08)
         ax.set_axis_off()
-        handles = [Line2D([], [], marker="o", linestyle="", color=GROUP_COLOURS[g], label=g) for g in GROUPS]
+        colours = group_colours(model.groups)
+        handles = [Line2D([], [], marker="o", linestyle="", color=colours[g], label=g) for g in model.groups]
         handles += [Line2D([], [], color=(0.85, 0.2, 0.2, 0.6), label="cross-group tie"),
                     Line2D([], [], color=(0.55, 0.0, 0.0, 0.9), label="tie made by an activity")]
         ax.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False,
@@ -332,7 +356,7 @@ class NetworkView:
 
     def update(self, model: CohesionModel) -> Figure:
         net = model.network
-        self.nodes.set_facecolors(node_colours(model.state.group, shade_values(model, self.shade)))
+        self.nodes.set_facecolors(node_colours(model.state.group, shade_values(model, self.shade), model.groups))
         if net.new_src.size:
             self.new_ties.set_segments(np.stack([self.pos[net.new_src], self.pos[net.new_dst]], axis=1))
         else:
@@ -359,7 +383,7 @@ def network_figure(model: CohesionModel, shade: str = "attitude") -> Figure:
 def weekly(model: CohesionModel) -> pd.DataFrame:
     """The run's model-level series so far, one row per week (the DataCollector's table)."""
     df = model.datacollector.get_model_vars_dataframe()
-    return df.reset_index(drop=True)[["week", *chart_metrics()]]
+    return df.reset_index(drop=True)[["week", *chart_metrics(model.groups)]]
 
 
 class ChartsView:
@@ -381,12 +405,15 @@ class ChartsView:
         fig = self.fig = Figure(figsize=(9.0, 2.6 * rows + 0.14 * sum(n_entries)), layout="constrained")
         gs = fig.add_gridspec(rows + len(models), 2, height_ratios=[*[1] * rows, *[0.12 * n for n in n_entries]])
         self.axes = [fig.add_subplot(gs[k // 2, k % 2]) for k in range(len(self.shown))]
+        self.groups = models[0].groups
         self.lines = [self._lines(label, style) for label, style in zip(self.labels, RUN_STYLES)]
         for ax, o in zip(self.axes, self.shown):
             ax.set(ylabel=o.unit, title=o.doc[:1].upper() + o.doc[1:])
             if o.harm_if_below_baseline:
                 ax.set_ylim(0, 1)
                 ax.legend(fontsize=6, loc="lower right", ncol=2)
+            elif o.proportion:
+                ax.set_ylim(0, 0.05)  # a share: from 0, widened as the data need
             elif len(models) > 1:
                 ax.legend(fontsize=6, loc="lower right")
             ax.set_xlim(0, horizon)
@@ -406,12 +433,13 @@ class ChartsView:
         lines = {}
         for ax, o in zip(self.axes, self.shown):
             if o.harm_if_below_baseline:
-                for g in GROUPS:
-                    lines[f"{o.name}_{g}"] = ax.plot([], [], style, color=GROUP_COLOURS[g],
+                colours = group_colours(self.groups)
+                for g in self.groups:
+                    lines[f"{o.name}_{g}"] = ax.plot([], [], style, color=colours[g],
                                                      label=g if style == "-" else None)[0]
-                lines[o.name] = ax.plot([], [], style, color=GROUP_COLOURS["all"], label=f"all: {label}")[0]
+                lines[o.name] = ax.plot([], [], style, color=ALL_COLOUR, label=f"all: {label}")[0]
             else:
-                lines[o.name] = ax.plot([], [], style, color=GROUP_COLOURS["all"], label=label)[0]
+                lines[o.name] = ax.plot([], [], style, color=ALL_COLOUR, label=label)[0]
         return lines
 
     @staticmethod
@@ -460,7 +488,7 @@ def live_charts(models: list[CohesionModel], labels: list[str] | None = None) ->
 def chart_data_html(models: list[CohesionModel], labels: list[str] | None = None, digits: int = 4) -> str:
     """The charts' numbers as an HTML table (one row per run and week), for reading and testing."""
     labels = labels or [m.spec.name for m in models]
-    metrics = chart_metrics()
+    metrics = chart_metrics(models[0].groups)
     head = "".join(f"<th>{escape(c)}</th>" for c in ("run", "week", *metrics))
     rows = []
     for k, (model, label) in enumerate(zip(models, labels)):
@@ -477,10 +505,11 @@ def current_values_html(models: list[CohesionModel], labels: list[str] | None = 
     labels = labels or [m.spec.name for m in models]
     head = "<th></th>" + "".join(f"<th>{escape(lab)}</th>" for lab in labels)
     body = [f"<tr><td>week</td>{''.join(f'<td>{m.week}</td>' for m in models)}</tr>"]
-    for c in chart_metrics():
+    for c in chart_metrics(models[0].groups):
         vals = [weekly(m)[c].iloc[-1] for m in models]
-        body.append(f"<tr><td>{escape(metric_label(c))}</td>"
-                    f"{''.join(f'<td>{format_value(c, v)}</td>' for v in vals)}</tr>")
+        groups = models[0].groups
+        body.append(f"<tr><td>{escape(metric_label(c, groups))}</td>"
+                    f"{''.join(f'<td>{format_value(c, v, groups)}</td>' for v in vals)}</tr>")
     return (f"<table class='now' data-testid='current-values'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 

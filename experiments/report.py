@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from common.vocabulary import GROUPS
 from model import outcomes
 
 
@@ -20,9 +19,10 @@ def survey_table(survey: pd.DataFrame) -> pd.DataFrame:
     out = q.reset_index()
     # items in the survey's order; splits overall, then groups, then villages in scenario order
     item_order = {item: i for i, item in enumerate(outcomes.item_names())}
-    split_order = {("all", "all"): 0, **{(g, "all"): 1 + k for k, g in enumerate(GROUPS)}}
+    groups = [g for g in dict.fromkeys(survey["group"]) if g != "all"]  # the scenario's order
+    split_order = {("all", "all"): 0, **{(g, "all"): 1 + k for k, g in enumerate(groups)}}
     villages = [v for v in dict.fromkeys(survey["village"]) if v != "all"]
-    split_order.update({("all", v): 1 + len(GROUPS) + k for k, v in enumerate(villages)})
+    split_order.update({("all", v): 1 + len(groups) + k for k, v in enumerate(villages)})
     out["_i"] = out["item"].map(item_order)
     out["_s"] = [split_order.get((g, v), 99) for g, v in zip(out["group"], out["village"])]
     out = out.sort_values(["_i", "_s", "wave"], kind="stable")

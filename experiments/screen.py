@@ -35,7 +35,7 @@ def screen(runs: int = 600, seed: int = 11, workers: int | None = None) -> pd.Da
     from runner import run_batch
 
     spec = load_scenario(DEFAULT_SCENARIO)
-    keys = [t.key for t in load_targets(TARGETS_PATH, spec.village_names()).targets]
+    keys = [t.key for t in load_targets(TARGETS_PATH, spec.village_names(), spec.group_names()).targets]
     rng = np.random.default_rng(seed)
     draws = pd.DataFrame({k: rng.uniform(lo, hi, runs) for k, (lo, hi) in ranges().items()})
     tasks = [Task(index=i, scenario=spec, params=Params().with_values(**draws.iloc[i].to_dict()), root_seed=seed,

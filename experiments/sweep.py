@@ -36,7 +36,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator  #
 from SALib import ProblemSpec  # noqa: E402
 
 from model import Params, outcomes  # noqa: E402
-from common.vocabulary import GROUPS  # noqa: E402
 from model.activities import catalogue  # noqa: E402
 from common.errors import InputError, from_validation_error, read_yaml  # noqa: E402
 from model.params import names as param_names  # noqa: E402
@@ -156,7 +155,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {tried})"])
     scenario = load_scenario(scen_path)
     problems = []
-    known = outcomes.measure_names(list(GROUPS), scenario.village_names())
+    known = outcomes.measure_names(scenario.group_names(), scenario.village_names())
     for o in spec.outcomes:
         if o not in known:
             problems.append(f"outcomes: unknown outcome '{o}'; allowed: {', '.join(known)}")
@@ -310,6 +309,7 @@ class SweepResult:
     second_order: pd.DataFrame | None
     samples: np.ndarray
     errors: pd.DataFrame
+    record: dict | None = None    # the provenance record (runner.results.provenance)
 
 
 def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, ...] | list[str],
@@ -317,11 +317,13 @@ def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, .
               seed: int, seeds: str = "block", second_order: bool = False, levels: int = 4,
               make_task: Callable[[SamplePoint], Any] | None = None, out: Path | None = None, resume: bool = False, workers: int | None = None,
               engine: str | None = None, scheduler: str | None = None, progress: bool = True,
-              label: str = "sweep") -> SweepResult:
+              label: str = "sweep", record: dict | None = None, results_folder: Path | None = None) -> SweepResult:
     """Sample the factors, run ``evaluate`` at every point through the runner, analyse.
 
     ``evaluate(task)`` returns ``{"runs": one-row DataFrame}`` with a column per outcome; the task
     is the ``SamplePoint``, or ``make_task(point)`` when given (a model sweep: ``ModelTasks``).
+    ``record`` (the provenance record) and ``results_folder`` (marked stale while runs are made)
+    go to the runner.
     """
     check_n(method, n)
     sp = problem(factors, outcomes)
@@ -331,7 +333,7 @@ def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, .
     tasks = [SamplePoint(i, tuple(zip(names, map(float, row))), seed, int(keys[i])) for i, row in enumerate(x)]
     tasks = [make_task(t) for t in tasks] if make_task is not None else tasks
     res = run_batch(tasks, evaluate, workers=workers, progress=progress, label=label, out=out, resume=resume,
-                    engine=engine, scheduler=scheduler)
+                    engine=engine, scheduler=scheduler, record=record, results=results_folder)
     errors = res["errors"]
     runs = res.get("runs", pd.DataFrame(columns=["run"]))
     if len(errors):
@@ -343,7 +345,7 @@ def run_sweep(factors: tuple[Factor, ...] | list[Factor], outcomes: tuple[str, .
         bad = [o for o, c in zip(outcomes, np.isnan(y).any(axis=0)) if c]
         raise InputError(out or label, [f"outcomes {bad} are undefined (NaN) in some runs; choose other outcomes"])
     tables = analyse(sp, method, y, seed, second_order, levels)
-    return SweepResult(runs, tables["indices"], tables.get("second_order"), x, errors)
+    return SweepResult(runs, tables["indices"], tables.get("second_order"), x, errors, record)
 
 
 def run_model_sweep(sweep: Sweep, *, method: Method, n: int, out: Path, resume: bool = False,
@@ -353,10 +355,13 @@ def run_model_sweep(sweep: Sweep, *, method: Method, n: int, out: Path, resume: 
     spec = sweep.spec
     so = spec.second_order if second_order is None else second_order
     tasks = ModelTasks(sweep.scenario, tuple(spec.design.items()), tuple(spec.parameters))
+    scenario_file = next((c for c in (sweep.path.parent / spec.scenario, Path(spec.scenario)) if c.is_file()), None)
+    record = results.provenance({"sweep_file": sweep.path, "scenario": scenario_file},
+                                {"method": method, "n": n, "second_order": so, "seed": spec.seed, "seeds": spec.seeds})
     res = run_sweep(sweep.factors, sweep.outcomes, evaluate_model, method=method, n=n, seed=spec.seed,
                     seeds=spec.seeds, second_order=so, levels=spec.morris_levels, make_task=tasks, out=out / "batch",
                     resume=resume, workers=workers, engine=engine, scheduler=scheduler, progress=progress,
-                    label=f"{spec.name} {method}")
+                    label=f"{spec.name} {method}", record=record, results_folder=out)
     write_outputs(res, sweep, method, out)
     return res
 
@@ -373,7 +378,8 @@ def write_outputs(res: SweepResult, sweep: Sweep, method: Method, out: Path) -> 
         figures["second_order_heatmap.png"] = lambda path: second_order_figure(res.second_order, path)
     summary = {"sweep_file": str(sweep.path), "spec": sweep.spec.model_dump(mode="json"), "method": method,
                "runs": len(res.runs), "factors": [f.__dict__ for f in sweep.factors]}
-    return results.write(out, tables=tables, figures=figures, summary=summary, summary_name="sweep.json")
+    return results.write(out, tables=tables, figures=figures, summary=summary, summary_name="sweep.json",
+                         record=res.record)
 
 
 def bar_figure(indices: pd.DataFrame, method: Method, kinds: dict[str, str], path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from common.vocabulary import CHANNELS, GROUPS, Group, Role
+from common.vocabulary import CHANNELS, GroupRole, Role
 from common.errors import InputError, from_validation_error, read_yaml
 from common.strict import Strict
 
@@ -26,7 +26,7 @@ class Activity(Strict):
     description: str
     level: Literal["individual", "family", "group", "community"]
     programme: Literal["qayyarah", "iom", "both"]
-    eligible_groups: tuple[Group, ...] = GROUPS
+    eligible_group_roles: tuple[GroupRole, ...] | None = None  # None: every group
     eligible_roles: tuple[Role, ...] | None = None
     max_wellbeing: float | None = Field(default=None, ge=14, le=70)
     mixes_groups: bool = False

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from common.vocabulary import GROUPS
 
 if TYPE_CHECKING:
     from .model import CohesionModel
@@ -30,26 +29,27 @@ def _row(name: str, doc: str) -> property:
 def _per_group(name: str, doc: str) -> property:
     def get(self: "Household") -> dict[str, float]:
         row = self.model.state.__dict__[name][self.idx]
-        return {g: float(row[k]) for k, g in enumerate(GROUPS) if g != self.group}
+        return {g: float(row[k]) for k, g in enumerate(self.model.groups) if g != self.group}
 
     def set_(self: "Household", value: dict[str, float]) -> None:
         arr = self.model.state.__dict__[name]
         for g, a in value.items():
             if g == self.group:
                 raise ValueError(f"{name} towards the household's own group is not a state")
-            arr[self.idx, GROUPS.index(g)] = a
+            arr[self.idx, self.model.groups.index(g)] = a
 
     return property(get, set_, doc=doc)
 
 
 class Household(mesa.Agent):
-    """A household of one group (FPA, VF, HC) in one village."""
+    """A household of one of the scenario's groups in one village."""
 
     def __init__(self, model: "CohesionModel", idx: int):
         super().__init__(model)
         self.idx = idx
 
-    group = property(lambda self: GROUPS[self.model.state.group[self.idx]], doc="FPA, VF or HC")
+    group = property(lambda self: self.model.groups[self.model.state.group[self.idx]],
+                     doc="the household's group (a name the scenario declares)")
     village = property(lambda self: self.model.villages[self.model.state.village[self.idx]])
     size = property(lambda self: int(self.model.state.size[self.idx]), doc="household members")
     cac = property(lambda self: bool(self.model.state.cac[self.idx]), doc="has a CAC member")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.vocabulary import GROUPS
 from .kernels import clip01
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
@@ -27,7 +26,7 @@ def fj_change(a, m, anchor, s, p: Params):
     return p.influence_rate * ((1.0 - s) * (m - a) + s * (anchor - a))
 
 
-def holders(group: np.ndarray, n_groups: int = len(GROUPS)) -> np.ndarray:
+def holders(group: np.ndarray, n_groups: int) -> np.ndarray:
     """N x groups: 1 where the household holds an attitude towards the group (is not a member)."""
     return (group[:, None] != np.arange(n_groups)[None, :]).astype(float)
 

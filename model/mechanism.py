@@ -19,9 +19,9 @@ encouraging neighbours) are made in ``init`` and kept on the mechanism object, w
 one model; a mechanism that needs a state array of its own adds it to the state in ``init``
 (``state.<name> = ...``), and the state's copy keeps it.
 
-A population that changes over time (households that arrive or leave) fits the same shape: a
-mechanism early in the list that changes who is present, and state arrays that say so
-(docs/architecture.md).
+A population that changes over time (households that arrive or leave) fits the same shape: the
+first mechanism of the week (``model/presence.py``) changes who is present (``state.present``),
+and the network and the programme then see only them (docs/architecture.md).
 """
 
 from __future__ import annotations

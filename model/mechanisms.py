@@ -14,6 +14,7 @@ from .doses import Doses
 from .influence import Influence
 from .mechanism import Mechanism
 from .participation import Cycles, Participation
+from .presence import Presence
 from .pss import Pss
 from .shocks import Events
 from .stressors import Stressors
@@ -21,6 +22,7 @@ from .ties import Ties
 from .tension import Tension
 
 MECHANISMS: list[type[Mechanism]] = [
+    Presence,       # arrivals and departures of the week (7.10)
     Events,         # context shocks of the week (7.8)
     Participation,  # leaving, cycles ending, joining by complex contagion (7.2)
     Doses,          # who takes part and each household's dose per channel (7.1)

@@ -39,6 +39,21 @@ def _seed_sequence(rng) -> np.random.SeedSequence:
     return np.random.SeedSequence(rng)
 
 
+def build_network(scenario, state: State, rng: np.random.Generator) -> SocialNetwork:
+    """The residents' ties, then (from the same stream, so the residents' ties do not change) the
+    ties that households arriving later start, to residents or other arrivals; the arrivals' ties
+    count only once they have arrived (``SocialNetwork.set_present``, model/presence.py)."""
+    n_groups = len(scenario.group_names())
+    residents = np.flatnonzero(state.arrival_week == 0)
+    src, dst = generate_ties(state.group[residents], state.village[residents], scenario.network, rng, n_groups)
+    arriving = np.flatnonzero(state.arrival_week > 0)
+    if arriving.size:  # residents come first in the arrays (population.build_population)
+        more_src, more_dst = generate_ties(state.group, state.village, scenario.network, rng, n_groups, arriving)
+        keys = np.unique(np.concatenate([src * state.n + dst, more_src * state.n + more_dst]))
+        src, dst = keys // state.n, keys % state.n
+    return SocialNetwork(state.group, src, dst, n_groups)
+
+
 class CohesionModel(mesa.Model):
     """Community cohesion after conflict under a layered MHPSS programme.
 
@@ -67,13 +82,13 @@ class CohesionModel(mesa.Model):
         self.replicate = replicate
         self.step_mode = step_mode
         self.villages = scenario.village_names()
+        self.groups = scenario.group_names()
         self.streams = streams(self.seed_sequence)
         self._survey_seed = self.streams["survey"].integers(2**63)
 
         self.state: State = build_population(scenario, self.params, len(scenario.programme),
                                              self.streams["population"])
-        src, dst = generate_ties(self.state.group, self.state.village, scenario.network, self.streams["network"])
-        self.network = SocialNetwork(self.state.group, src, dst)
+        self.network = build_network(scenario, self.state, self.streams["network"])
         self.programme = Programme(scenario, self.state)
         self.world = World(scenario=scenario, programme=self.programme, network=self.network,
                            params=self.params, villages=self.villages, mechanisms=mechanisms.build())
@@ -151,4 +166,4 @@ class CohesionModel(mesa.Model):
     @property
     def graph(self):
         """The social network as a networkx graph (built on first use)."""
-        return self.network.to_networkx(self.state.village)
+        return self.network.to_networkx(self.state.village, self.groups)

@@ -17,22 +17,20 @@ import scipy.sparse as sp
 
 
 
-from common.vocabulary import GROUPS
-
-
-def generate_ties(group: np.ndarray, village: np.ndarray, spec,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected ties as (src, dst) with src < dst, no duplicates."""
+def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
+                  sources: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected ties as (src, dst) with src < dst, no duplicates. Ties are started by
+    ``sources`` (default: every household) and end at any household."""
     n = group.shape[0]
-    n_groups = len(GROUPS)
+    sources = np.arange(n) if sources is None else sources
     n_villages = int(village.max()) + 1 if n else 0
     block = village.astype(np.int64) * n_groups + group
     order = np.argsort(block, kind="stable")
     counts = np.bincount(block, minlength=n_villages * n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
 
-    stubs = rng.poisson(spec.mean_degree / 2.0, n)
-    src = np.repeat(np.arange(n), stubs)
+    stubs = rng.poisson(spec.mean_degree / 2.0, sources.size)
+    src = np.repeat(sources, stubs)
     u = rng.random((src.shape[0], 4))
     own_v = village[src].astype(np.int64)
     other_v = (own_v + 1 + np.floor(u[:, 0] * max(n_villages - 1, 1)).astype(np.int64)) % max(n_villages, 1)
@@ -93,9 +91,17 @@ class SocialNetwork:
     mixed activities created (they outlast the activity).
     """
 
-    def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray):
+    def __init__(self, group: np.ndarray, src: np.ndarray, dst: np.ndarray, n_groups: int):
         self.n = group.shape[0]
         self.group = group
+        self.n_groups = n_groups
+        self._onehot = np.zeros((self.n, n_groups))
+        self._onehot[np.arange(self.n), self.group] = 1.0
+        self._all_src, self._all_dst = src, dst  # every baseline tie, of present households or not
+        self._build(src, dst)
+
+    def _build(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """The baseline ties ``src``-``dst`` and no activity ties yet."""
         # both ends of every tie, baseline ones first, then those made by activities, with room to
         # grow (``src``, ``dst``, ``new_src``, ``new_dst`` are views of it)
         self._n_base = self._n_ties = src.size
@@ -109,15 +115,23 @@ class SocialNetwork:
         self._new_cols = np.zeros(0, dtype=np.int64)   # then column (the order of a CSR matrix)
         self._new_cell_index: dict[int, np.ndarray] = {}
         self._graph: nx.Graph | None = None
-        self._onehot = np.zeros((self.n, len(GROUPS)))
-        self._onehot[np.arange(self.n), self.group] = 1.0
-        # the baseline ties never change, so their sums are made once; only activity ties are added
+        # the baseline ties change only with who is present, so their sums are made then; activity
+        # ties are added as they come
         self.degree = np.asarray(self.base.sum(axis=1)).ravel()
         # ties of each household to members of each group (own-group column included)
         self.ties_by_group = np.asarray(self.base @ self._onehot)
         # ties within one's own group: all baseline (activities tie across groups only)
         self._in_group_ties = self.ties_by_group[np.arange(self.n), self.group]
         self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
+
+    def set_present(self, present: np.ndarray) -> None:
+        """Keep only the ties between households that are present (arrivals' ties wait for them;
+        those who left lose theirs, activity-made ones too)."""
+        new_src, new_dst = self.new_src.copy(), self.new_dst.copy()
+        keep = present[self._all_src] & present[self._all_dst]
+        self._build(self._all_src[keep], self._all_dst[keep])
+        kept = present[new_src] & present[new_dst]
+        self.add_ties(new_src[kept], new_dst[kept])
 
     @property
     def src(self) -> np.ndarray:
@@ -169,7 +183,7 @@ class SocialNetwork:
                            minlength=self.n * k).reshape(self.n, k)
 
     def weighted_ties_to_non_members(self, outgroup_weight: float) -> np.ndarray:
-        """N x 3: ties to households outside each group, out-group ties weighted by ``outgroup_weight``.
+        """N x groups: ties to households outside each group, out-group ties weighted by ``outgroup_weight``.
 
         Equal to ``weighted_sum(holders, outgroup_weight)`` with holders[j, h] = (group_j != h),
         counted from ``ties_by_group`` instead of three sparse products: a household's in-group
@@ -248,12 +262,14 @@ class SocialNetwork:
     def n_ties(self) -> int:
         return int(self._n_ties)
 
-    def to_networkx(self, village: np.ndarray | None = None) -> nx.Graph:
-        """The network as a networkx graph; ties made by activities carry ``kind='activity'``."""
+    def to_networkx(self, village: np.ndarray | None = None, groups: list[str] | None = None) -> nx.Graph:
+        """The network as a networkx graph; ties made by activities carry ``kind='activity'``; nodes
+        carry their group (its name, given ``groups``) and village."""
         if self._graph is None:
             g = nx.Graph()
             g.add_nodes_from(range(self.n))
-            nx.set_node_attributes(g, {i: GROUPS[k] for i, k in enumerate(self.group)}, "group")
+            names = groups or list(range(self.n_groups))
+            nx.set_node_attributes(g, {i: names[k] for i, k in enumerate(self.group.tolist())}, "group")
             if village is not None:
                 nx.set_node_attributes(g, dict(enumerate(village.tolist())), "village")
             g.add_edges_from(zip(self.src.tolist(), self.dst.tolist()), kind="baseline")

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from . import outcomes
-from common.vocabulary import GROUPS
 from .kernels import segment_sums
 from .outcomes import Reading
 
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 class Observer:
     def __init__(self, model: "CohesionModel"):
         s = model.state
-        self.groups, self.villages = list(GROUPS), list(model.villages)
+        self.groups, self.villages = list(model.groups), list(model.villages)
         self.weekly = outcomes.weekly()
         ng, nv = len(self.groups), len(self.villages)
         self.columns = [f"{o.name}_{g}" if o.towards_groups else o.name
@@ -34,7 +33,6 @@ class Observer:
         # (group, village) cells, group-major (the series' order); households come in (village,
         # group) blocks (population.build_population), so a cell's sums are segment sums
         self._cell = s.group.astype(np.int64) * nv + s.village
-        self._group_size = np.bincount(s.group, minlength=ng)
         self._cell_count = np.bincount(self._cell, minlength=ng * nv).astype(float)
         block = s.village.astype(np.int64) * ng + s.group
         by_block = np.argsort(block, kind="stable")
@@ -44,6 +42,7 @@ class Observer:
         self._own = self._own_group_cells(ng, nv)
         self.series: list[np.ndarray] = []
         self.readings: dict[str, Reading] = {}
+        self.moved = bool((s.arrival_week > 0).any() or (s.departure_week < np.iinfo(s.departure_week.dtype).max).any())
         self.endline_frame: np.ndarray | None = None
         self.summary: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters(model))
@@ -74,17 +73,23 @@ class Observer:
                                                base=self.readings.get("baseline"))
             self.endline_frame = self.frame(model)  # who had taken part by the endline, not later
         values = [v for o in self.weekly for v in _columns(np.asarray(o.of(reading)))]
-        sums = segment_sums(values, self._order, self._starts, self._start_cell, self._cell_count.size)
+        counts = self._cell_count
+        if not s.present.all():  # only households that are there count (model/presence.py)
+            values = [np.where(s.present, v, 0.0) for v in values]
+            counts = segment_sums([s.present], self._order, self._starts, self._start_cell, counts.size)[:, 0]
+        sums = segment_sums(values, self._order, self._starts, self._start_cell, counts.size)
         with np.errstate(invalid="ignore", divide="ignore"):
-            means = sums / np.where(self._cell_count > 0, self._cell_count, np.nan)[:, None]
+            means = sums / np.where(counts > 0, counts, np.nan)[:, None]
         means[self._own] = np.nan  # attitude towards one's own group is not a state
-        self.series.append(np.column_stack([self._cell_count, means]))
-        self.summary = self._summarise(sums, s.n)
+        self.series.append(np.column_stack([counts, means]))
+        self.summary = self._summarise(sums, counts)
         self.datacollector.collect(model)
 
-    def _summarise(self, sums: np.ndarray, n: int) -> dict[str, float]:
-        """Population and group means from the cell sums (the cells are group-major)."""
+    def _summarise(self, sums: np.ndarray, counts: np.ndarray) -> dict[str, float]:
+        """Population and group means from the cell sums and counts (the cells are group-major)."""
         by_group = sums.reshape(len(self.groups), len(self.villages), -1).sum(axis=1)
+        group_size = counts.reshape(len(self.groups), len(self.villages)).sum(axis=1)
+        n = counts.sum()
         out: dict[str, float] = {}
         for o in self.weekly:
             if o.towards_groups:
@@ -92,7 +97,7 @@ class Observer:
             j = self.columns.index(o.name)
             out[o.name] = float(sums[:, j].sum() / n)
             for k, g in enumerate(self.groups):
-                size = self._group_size[k]
+                size = group_size[k]
                 out[f"{o.name}_{g}"] = float(by_group[k, j] / size) if size else np.nan
         return out
 
@@ -101,11 +106,12 @@ class Observer:
         """Who the survey samples: frozen at the endline week once it has passed."""
         if self.endline_frame is not None:
             return self.endline_frame.copy()
+        there = model.state.present
         if model.spec.survey.frame == "households":
-            return np.ones(model.state.n, dtype=bool)
-        if model.state.ever.any():
-            return model.state.ever.copy()
-        return model.programme.ever_eligible.copy()
+            return there.copy()
+        if (model.state.ever & there).any():
+            return model.state.ever & there
+        return model.programme.ever_eligible & there
 
     # --- results ------------------------------------------------------------------------------
     def timeseries(self, scenario: str, replicate: int) -> pd.DataFrame:
@@ -125,7 +131,9 @@ class Observer:
 
     def measures(self, model: "CohesionModel", wave: str) -> dict[str, float]:
         """The population measures at one survey wave (``outcomes.population_measures``), overall,
-        by group and by village; run totals (cost) at the endline. Names ``<outcome>[.<where>]``."""
+        by group and by village; run totals (cost) at the endline. Names ``<outcome>[.<where>]``.
+        Where households arrive or leave, an outcome that signals harm is also given at the endline
+        over the households present at both waves (``cohort.<outcome>[.<where>]``)."""
         if wave not in self.readings:
             raise ValueError(f"the run has not reached the {wave} week")
         r = self.readings[wave]
@@ -137,9 +145,13 @@ class Observer:
                 continue
             if wave not in o.waves:
                 continue
-            who = r.ever if o.on == "participants" else np.ones(r.group.size, dtype=bool)
-            out.update(split_means(o.name, np.asarray(o.of(r), dtype=float), who, r.group, r.village,
-                                   self.groups, self.villages))
+            who = r.present & (r.ever if o.on == "participants" else True)
+            value = np.asarray(o.of(r), dtype=float)
+            out.update(split_means(o.name, value, who, r.group, r.village, self.groups, self.villages))
+            if wave == "endline" and o.harm_if_below_baseline and self.moved:
+                # the households of the baseline, followed: like with like when others arrived or left
+                out.update(split_means(f"cohort.{o.name}", value, who & r.base.present, r.group, r.village,
+                                       self.groups, self.villages))
         return out
 
 

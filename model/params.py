@@ -20,6 +20,9 @@ def _p(default: float, low: float, high: float, source: str, doc: str) -> Any:
 
 ASSUMPTION = "assumption"
 
+ALIASES = {"stubbornness_vf": "stubbornness_victims"}
+"""Former names of parameters, still read from files written before a rename (posterior tables)."""
+
 
 @dataclass(frozen=True)
 class Params:
@@ -94,11 +97,12 @@ class Params:
                                "weekly weight of the network and anchor terms")
     outgroup_credibility: float = _p(0.5, 0.1, 1.0, "Lorenz, Neumann and Schröder (form); value assumption",
                                      "weight of an out-group neighbour relative to an in-group one")
-    stubbornness_vf: float = _p(0.6, 0.3, 0.9, "DOMAIN.md: stubbornness anchored in personal loss; value assumption",
-                                "weight of the initial attitude for victims' families")
-    stubbornness_other: float = _p(0.3, 0.1, 0.6, ASSUMPTION, "weight of the initial attitude for FPA and HC")
+    stubbornness_victims: float = _p(0.6, 0.3, 0.9,
+                                     "DOMAIN.md: stubbornness anchored in personal loss; value assumption",
+                                     "weight of the initial attitude for groups in the victims' role")
+    stubbornness_other: float = _p(0.3, 0.1, 0.6, ASSUMPTION, "weight of the initial attitude for every other group")
 
-    # --- tension and shocks (model/shocks.py) ---------------------------------------------
+    # --- tension and shocks (model/tension.py, model/shocks.py) ---------------------------------------------
     tension_relax: float = _p(0.05, 0.0, 0.2, ASSUMPTION,
                               "weekly relaxation of village tension towards its attitude-driven level")
     mediation_rate: float = _p(0.05, 0.0, 0.2, ASSUMPTION, "tension removed per unit mediation capacity")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.vocabulary import CHANNELS, GROUPS
+from common.vocabulary import CHANNELS
 
 from .activities import Activity, catalogue
 from .kernels import pairs
@@ -65,7 +65,10 @@ def entry_reach(scenario, entry) -> tuple[set[tuple[str, str]], tuple[str, ...]]
     hold (one of them; none required when empty). Used by the programme and by the scenario's
     check of the survey's sample size."""
     act = catalogue()[entry.activity]
-    cells = {(v, g) for v in scenario.entry_villages(entry) for g in entry.target_groups if g in act.eligible_groups}
+    role = dict(zip(scenario.group_names(), scenario.group_roles()))
+    groups = [g for g in scenario.entry_groups(entry)
+              if act.eligible_group_roles is None or role[g] in act.eligible_group_roles]
+    cells = {(v, g) for v in scenario.entry_villages(entry) for g in groups}
     return cells, tuple(act.eligible_roles or ())
 
 
@@ -91,7 +94,7 @@ def expected_frame(scenario) -> float:
 class Programme:
     def __init__(self, scenario, state: State):
         """``scenario``: a validated ``scenarios.schema.Scenario``."""
-        villages = scenario.village_names()
+        villages, groups = scenario.village_names(), scenario.group_names()
         n_entries = len(scenario.programme)
         # eligibility of all entries, one row per entry (each Entry holds a view of its row)
         self.eligible = np.zeros((n_entries, state.n), dtype=bool)
@@ -100,9 +103,9 @@ class Programme:
             act = catalogue()[spec.activity]
             vs = tuple(villages.index(v) for v in scenario.entry_villages(spec))
             cells, roles = entry_reach(scenario, spec)
-            cell_ids = [villages.index(v) * len(GROUPS) + GROUPS.index(g) for v, g in cells]
+            cell_ids = [villages.index(v) * len(groups) + groups.index(g) for v, g in cells]
             eligible = self.eligible[k]
-            eligible[:] = np.isin(state.village.astype(np.int64) * len(GROUPS) + state.group, cell_ids)
+            eligible[:] = np.isin(state.village.astype(np.int64) * len(groups) + state.group, cell_ids)
             if roles:
                 eligible &= np.logical_or.reduce([getattr(state, r) for r in roles])
             if act.mixes_villages:  # one pool of places for its villages
@@ -116,6 +119,7 @@ class Programme:
         self.channel_matrix = np.array(
             [[e.activity.sessions_per_week * e.activity.channel(c) for c in CHANNELS] for e in self.entries]
         ).reshape(len(self.entries), len(CHANNELS))
+        self._eligible_anyone: np.ndarray | None = None  # eligibility whoever is present (set_present)
         self.ever_eligible = np.zeros(state.n, dtype=bool)
         for e in self.entries:
             self.ever_eligible |= e.eligible
@@ -143,6 +147,13 @@ class Programme:
         self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
         self._weeks: dict[int, Schedule] = {}
         self._schedule(np.arange(scenario.horizon_weeks + 1))
+
+    def set_present(self, present: np.ndarray) -> None:
+        """Only households present may join (model/presence.py); eligibility is otherwise fixed."""
+        if self._eligible_anyone is None:
+            self._eligible_anyone = self.eligible.copy()
+        self.eligible[:] = self._eligible_anyone & present
+        self.ever_eligible = self.eligible.any(axis=0) if len(self.entries) else np.zeros(present.size, dtype=bool)
 
     def __len__(self) -> int:
         return len(self.entries)

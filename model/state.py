@@ -1,8 +1,9 @@
 """The model's state: one row per household, held in arrays so a week is array arithmetic.
 
-Group and village are small integer codes (``GROUPS``, scenario village order). Attitude and
-familiarity are N x 3 arrays, one column per group; the column of a household's own group is
-fixed at 1 and never read as an attitude (``other_mask``).
+Group and village are small integer codes (the scenario's group and village order). Attitude and
+familiarity are N x groups arrays, one column per group; the column of a household's own group is
+fixed at 1 and never read as an attitude (``other_mask``). Households that have not arrived yet, or
+have left, are in the arrays but not ``present``; mechanisms leave them as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from common.vocabulary import GROUPS
 from .kernels import row_any, row_min, row_sum
 
 WEMWBS_MIN, WEMWBS_MAX = 14.0, 70.0
@@ -29,7 +29,7 @@ def wellbeing_score(share: np.ndarray | float) -> np.ndarray | float:
 @dataclass
 class State:
     # fixed attributes
-    group: np.ndarray          # int8, index into GROUPS
+    group: np.ndarray          # int8, index into the scenario's groups
     village: np.ndarray        # int8, index into the scenario's villages
     size: np.ndarray           # int16, household members
     cac: np.ndarray            # bool
@@ -43,9 +43,9 @@ class State:
     stigma: np.ndarray         # MHPSS stigma, 0-1
     need: np.ndarray           # material need, 0-1
     barriers: np.ndarray       # structural barriers, 0-1
-    attitude: np.ndarray       # N x 3, towards each group, 0-1
-    anchor: np.ndarray         # N x 3, own position that social influence pulls back to
-    familiarity: np.ndarray    # N x 3, 0-1
+    attitude: np.ndarray       # N x groups, towards each group, 0-1
+    anchor: np.ndarray         # N x groups, own position that social influence pulls back to
+    familiarity: np.ndarray    # N x groups, 0-1
     weeks_left: np.ndarray     # N x K, weeks left in each programme entry (0: not enrolled)
     ever: np.ndarray           # bool, has taken part in any activity
     contact_pos: np.ndarray    # cumulated positive contact
@@ -60,10 +60,14 @@ class State:
     mediation: np.ndarray      # per village mediation capacity, 0-1
     leadership: np.ndarray     # per village, 0-1
     village_attitude0: np.ndarray  # per village mean attitude towards other groups at week 0
+    # who is there
+    present: np.ndarray        # bool, in the village this week (arrived and not left)
+    arrival_week: np.ndarray   # int32, 0 for residents
+    departure_week: np.ndarray  # int32, population.NEVER for households that stay
     other_mask: np.ndarray = field(init=False)  # N x 3, True where the column is another group
 
     def __post_init__(self) -> None:
-        self.other_mask = np.ones((self.n, len(GROUPS)), dtype=bool)
+        self.other_mask = np.ones(self.attitude.shape, dtype=bool)
         self.other_mask[np.arange(self.n), self.group] = False
 
     @property

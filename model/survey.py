@@ -6,7 +6,8 @@ reports the same respondents' states recorded at the baseline week; items about 
 asked at endline of the same respondents. The items are the survey outcomes of the registry
 (``model/outcomes.py``, ``survey=True``), each answered per respondent from the readings of the
 two waves; every item is a share in [0, 1] with the number of respondents behind it, overall, by
-group and by village.
+group and by village. A respondent who had not arrived by the baseline week (model/presence.py)
+answers the endline only, and not the items about change.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def tabulate(rows_of: np.ndarray, readings: dict[str, Reading], groups: list[str
         r = readings[wave].rows(rows_of)
         for item in outcomes.survey_items(wave):
             answers = np.asarray(item.of(r), dtype=float)
-            valid = ~np.isnan(answers)
+            # only who was there answers: at baseline, households present then; items about change
+            # need both waves (a household that arrived later has no baseline to compare with)
+            there = r.present if item.waves != ("endline",) or r.base is None else r.present & r.base.present
+            valid = ~np.isnan(answers) & there
             splits = [("all", "all", valid)]
             splits += [(g, "all", valid & (r.group == k)) for k, g in enumerate(groups)]
             splits += [("all", v, valid & (r.village == k)) for k, v in enumerate(villages)]

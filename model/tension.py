@@ -41,7 +41,7 @@ class Tension(Mechanism):
 
     def init(self, state: State, world) -> None:
         nv = len(world.villages)
-        state.village_attitude0 = village_means(state.mean_other_attitude(), state.village, nv)
+        state.village_attitude0 = village_means(state.mean_other_attitude(), state.village, nv, state.present)
         n_v = np.bincount(state.village, minlength=nv)
         self.expected_cac = np.maximum(1.0, world.scenario.population.roles.cac * n_v)
 
@@ -49,15 +49,15 @@ class Tension(Mechanism):
         p, nv = world.params, state.tension.shape[0]
         dose_v = np.bincount(state.village, weights=week.doses["mediation"], minlength=nv) / self.expected_cac
         state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v, p))
-        a_v = village_means(state.mean_other_attitude(), state.village, nv)
+        a_v = village_means(state.mean_other_attitude(), state.village, nv, state.present)
         dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation, p)
         state.tension = clip01(state.tension + dt)
 
     def reference(self, state: State, world, week: Week) -> None:
         p, ng = world.params, state.attitude.shape[1]
         for v in range(state.tension.shape[0]):
-            in_v = [i for i in range(state.n) if state.village[i] == v]
-            dose_v = sum(week.doses["mediation"][i] for i in in_v) / self.expected_cac[v]
+            in_v = [i for i in range(state.n) if state.village[i] == v and state.present[i]]
+            dose_v = sum(week.doses["mediation"][i] for i in range(state.n) if state.village[i] == v) / self.expected_cac[v]
             state.mediation[v] = _clip(state.mediation[v] + mediation_change(state.mediation[v], dose_v, p))
             att = [sum(state.attitude[i, h] for h in range(ng) if h != state.group[i]) / (ng - 1) for i in in_v]
             a_v = sum(att) / max(len(att), 1)

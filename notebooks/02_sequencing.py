@@ -75,7 +75,7 @@ names = [load_scenario(p).name for p in paths] + ["no_intervention"]
 spec = load_scenario(DEFAULT_SCENARIO)
 trajectory_figure(seq.trajectories, names, spec.survey.baseline_week, spec.survey.endline_week,
                   out / "seq_trajectories.png")
-forest_figure(seq.table, seq.reference, spec.village_names(), out / "seq_forest.png")
+forest_figure(seq.table, seq.reference, spec.group_names(), spec.village_names(), out / "seq_forest.png")
 display(Image(filename=out / "seq_trajectories.png"), Image(filename=out / "seq_forest.png"))
 
 # %% [markdown]
@@ -100,7 +100,7 @@ scan.table[scan.table.outcome.isin(["acceptance", "acceptance.VF", "acceptance.J
     cols].round(3)
 
 # %%
-forest_figure(scan.table, scan.reference, spec.village_names(), out / "scan_forest.png")
+forest_figure(scan.table, scan.reference, spec.group_names(), spec.village_names(), out / "scan_forest.png")
 display(Image(filename=out / "scan_forest.png"))
 
 # %%

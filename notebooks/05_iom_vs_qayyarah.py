@@ -105,7 +105,7 @@ out = Path(tempfile.mkdtemp(prefix="nb5_"))
 names = [s.name for s in (qayyarah, iom)] + ["no_intervention"]
 trajectory_figure(c.trajectories, names, qayyarah.survey.baseline_week, qayyarah.survey.endline_week,
                   out / "trajectories.png")
-forest_figure(c.table, c.reference, qayyarah.village_names(), out / "forest.png")
+forest_figure(c.table, c.reference, qayyarah.group_names(), qayyarah.village_names(), out / "forest.png")
 display(Image(filename=out / "trajectories.png"), Image(filename=out / "forest.png"))
 
 # %% [markdown]

@@ -15,11 +15,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from common.vocabulary import EVENT_TYPES, GROUPS, EventType, Group  # noqa: F401
+from common.vocabulary import GROUP_ROLES, MAX_GROUPS, MIN_GROUPS, EventType, GroupRole
 from model.activities import catalogue
 from common.errors import InputError, from_validation_error, read_yaml
 from model.programme import expected_frame
 from common.strict import Strict
+from scenarios.limits import check_limits
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 SAFE_NAME_ALLOWED = ("letters, digits, '_', '-' and '.', not starting with '.', at most 100 characters "
@@ -33,9 +34,12 @@ def check_safe_name(v: str) -> str:
     return v
 
 
+GROUP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
 class Village(Strict):
-    households: dict[Group, int] = Field(
-        description="households of each group in the village")
+    households: dict[str, int] = Field(
+        description="households of each group in the village (groups declared in population.groups)")
     tension: float = Field(ge=0, le=1, description="intergroup tension at week 0 (0 none, 1 open conflict)")
     leadership: float = Field(default=0.5, ge=0, le=1, description="proactive community leadership")
     attitude_shift: float = Field(default=0.0, ge=-0.5, le=0.5,
@@ -58,7 +62,7 @@ class GroupStart(Strict):
     stigma: float = Field(ge=0, le=1, description="mean MHPSS stigma")
     need: float = Field(ge=0, le=1, description="mean material need")
     barriers: float = Field(ge=0, le=1, description="mean structural barriers (documents, property, work)")
-    attitude: dict[Group, float] = Field(
+    attitude: dict[str, float] = Field(
         description="mean attitude towards each other group, in [0, 1]")
 
     @field_validator("attitude")
@@ -76,9 +80,31 @@ class Roles(Strict):
     volunteer: float = Field(default=0.02, ge=0, le=1, description="share with a community volunteer")
 
 
+class Movement(Strict):
+    """Households of a group that arrive in a village (returns into a community) or leave it,
+    spread evenly over the weeks from ``start_week`` to ``end_week``."""
+
+    kind: Literal["arrive", "leave"]
+    group: str
+    village: str
+    households: int = Field(ge=1, description="how many arrive or leave in all")
+    start_week: int = Field(ge=1, description="first week of the movement (week 0 is the initial state)")
+    end_week: int = Field(ge=1, description="last week of the movement")
+
+    @model_validator(mode="after")
+    def _weeks(self) -> "Movement":
+        if self.end_week < self.start_week:
+            raise ValueError(f"end_week {self.end_week} is before start_week {self.start_week}")
+        return self
+
+
 class Population(Strict):
+    groups: dict[str, GroupRole] = Field(
+        description="the scenario's groups, in order, each with its role: " + ", ".join(GROUP_ROLES))
     villages: dict[str, Village]
-    initial: dict[Group, GroupStart]
+    initial: dict[str, GroupStart]
+    movements: list[Movement] = Field(default_factory=list,
+                                      description="households that arrive in or leave a village during the run")
     roles: Roles = Roles()
     household_size: float = Field(default=6.0, ge=1, le=20, description="mean household size")
     attitude_spread: float = Field(default=0.15, ge=0, le=0.5,
@@ -88,19 +114,61 @@ class Population(Strict):
     wellbeing_sd: float = Field(default=8.0, ge=0, le=20, description="sd of WEMWBS scores")
     first_movers: bool = Field(default=True, description="women and children move first")
 
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, v: dict[str, str]) -> dict[str, str]:
+        if not MIN_GROUPS <= len(v) <= MAX_GROUPS:
+            raise ValueError(f"{len(v)} group(s) declared; allowed: {MIN_GROUPS} to {MAX_GROUPS}")
+        bad = [g for g in v if not GROUP_NAME.fullmatch(str(g))]
+        if bad:
+            raise ValueError(f"group names {bad}: allowed: a letter, then letters, digits or '_' (at most 32)")
+        return v
+
     @model_validator(mode="after")
-    def _all_groups(self) -> "Population":
-        missing = [g for g in GROUPS if g not in self.initial]
+    def _declared_groups(self) -> "Population":
+        groups = list(self.groups)
+        problems = [f"villages.{v}.households: unknown group '{g}'; declared groups: {groups}"
+                    for v, village in self.villages.items() for g in village.households if g not in groups]
+        problems += [f"initial: unknown group '{g}'; declared groups: {groups}" for g in self.initial if g not in groups]
+        missing = [g for g in groups if g not in self.initial]
         if missing:
-            raise ValueError(f"initial: missing group(s) {missing}; every one of {list(GROUPS)} is needed")
+            problems.append(f"initial: missing group(s) {missing}; every declared group is needed: {groups}")
         for g, start in self.initial.items():
-            others = [h for h in GROUPS if h != g]
+            others = [h for h in groups if h != g]
+            problems += [f"initial.{g}.attitude: unknown group '{h}'; allowed: {others}"
+                         for h in start.attitude if h not in groups]
             absent = [h for h in others if h not in start.attitude]
             if absent:
-                raise ValueError(f"initial.{g}.attitude: missing {absent}; give the attitude towards {others}")
+                problems.append(f"initial.{g}.attitude: missing {absent}; give the attitude towards {others}")
             if g in start.attitude:
-                raise ValueError(f"initial.{g}.attitude: towards its own group; allowed: {others}")
+                problems.append(f"initial.{g}.attitude: towards its own group; allowed: {others}")
+        problems += self._movement_problems(groups)
+        if problems:
+            raise ValueError(" | ".join(problems))
         return self
+
+    def _movement_problems(self, groups: list[str]) -> list[str]:
+        problems = []
+        for i, m in enumerate(self.movements):
+            if m.group not in groups:
+                problems.append(f"movements[{i}].group: unknown group '{m.group}'; declared groups: {groups}")
+            if m.village not in self.villages:
+                problems.append(f"movements[{i}].village: unknown village '{m.village}'; allowed: {list(self.villages)}")
+            elif m.kind == "leave" and m.group in groups:
+                resident = self.villages[m.village].households.get(m.group, 0)
+                arriving = sum(a.households for a in self.movements
+                               if a.kind == "arrive" and (a.group, a.village) == (m.group, m.village))
+                leaving = sum(a.households for a in self.movements
+                              if a.kind == "leave" and (a.group, a.village) == (m.group, m.village))
+                if leaving > resident + arriving:
+                    problems.append(f"movements[{i}]: {leaving} {m.group} households leave {m.village}, which "
+                                    f"has {resident} (and {arriving} arriving); allowed: at most {resident + arriving}")
+        return problems
+
+    def arrivals(self, group: str, village: str) -> int:
+        """Households of ``group`` that arrive in ``village`` during the run."""
+        return sum(m.households for m in self.movements
+                   if m.kind == "arrive" and (m.group, m.village) == (group, village))
 
 
 class Network(Strict):
@@ -115,7 +183,8 @@ class ProgrammeEntry(Strict):
     start_week: int = Field(ge=0)
     end_week: int = Field(ge=0)
     places: int | None = Field(default=None, ge=1, description="places per village at a time")
-    target_groups: list[Group] = list(GROUPS)
+    target_groups: list[str] | Literal["all"] = Field(
+        default="all", description="groups the entry is offered to (declared groups), or all")
     handover_share: float = Field(default=0.0, ge=0, le=1,
                                   description="share of places that continue after end_week, community-run")
 
@@ -186,6 +255,14 @@ class Scenario(Strict):
             if entry.start_week > self.horizon_weeks:
                 problems.append(f"programme[{i}].start_week {entry.start_week} is after horizon_weeks "
                                 f"{self.horizon_weeks}")
+            if entry.target_groups != "all":
+                groups = self.group_names()
+                problems += [f"programme[{i}].target_groups: unknown group '{g}'; declared groups: {groups}"
+                             for g in entry.target_groups if g not in groups]
+        for i, m in enumerate(self.population.movements):
+            if m.end_week > self.horizon_weeks:
+                problems.append(f"population.movements[{i}].end_week {m.end_week} is after horizon_weeks "
+                                f"{self.horizon_weeks}")
         for i, event in enumerate(self.events):
             if event.villages != "all":
                 for v in event.villages:
@@ -208,6 +285,17 @@ class Scenario(Strict):
 
     def village_names(self) -> list[str]:
         return list(self.population.villages)
+
+    def group_names(self) -> list[str]:
+        """The declared groups, in the scenario's order (a household's group code indexes this)."""
+        return list(self.population.groups)
+
+    def group_roles(self) -> list[str]:
+        """The role of each declared group, in the same order."""
+        return list(self.population.groups.values())
+
+    def entry_groups(self, entry: ProgrammeEntry) -> list[str]:
+        return self.group_names() if entry.target_groups == "all" else list(entry.target_groups)
 
     def entry_villages(self, entry: ProgrammeEntry | Event) -> list[str]:
         return self.village_names() if entry.villages == "all" else list(entry.villages)
@@ -268,6 +356,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     raw = read_raw(path)
     raw.setdefault("name", Path(path).stem)
+    check_limits(path, raw)  # scenarios/limits.py: sizes and weeks, before validation
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:

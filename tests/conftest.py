@@ -37,3 +37,27 @@ def build(raw: dict) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return build(small_raw())
+
+
+def regrouped_raw(groups: dict[str, str], scale: int = 4, name: str | None = None) -> dict:
+    """The small Qayyarah population split into other groups: ``groups`` maps each new group's
+    name to its role; households of every village are spread over the groups as evenly as the
+    three original groups' totals allow, initial conditions interpolated between the original
+    groups', and every programme entry offered to all groups."""
+    raw = small_raw(scale)
+    old = list(raw["population"]["initial"].values())
+    names = list(groups)
+    initial = {}
+    for k, g in enumerate(names):
+        base = dict(old[k % len(old)])
+        base["attitude"] = {h: round(0.5 + 0.05 * ((k + j) % 5), 3) for j, h in enumerate(names) if h != g}
+        initial[g] = base
+    raw["population"]["groups"] = dict(groups)
+    raw["population"]["initial"] = initial
+    for village in raw["population"]["villages"].values():
+        total = sum(village["households"].values())
+        village["households"] = {g: max(3, total // len(names)) for g in names}
+    for entry in raw["programme"]:
+        entry.pop("target_groups", None)
+    raw["name"] = name or f"{len(names)}_groups"
+    return raw

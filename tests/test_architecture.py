@@ -130,6 +130,8 @@ def test_toy_outcome_appears_in_compare_output(toys, tmp_path):
     import yaml
     raw = small_raw(scale=8, horizon_weeks=40)
     raw["survey"].update(baseline_week=1, endline_week=30)
+    for entry in raw["programme"]:
+        entry["end_week"] = min(entry["end_week"], 40)
     a.write_text(yaml.safe_dump({**raw, "name": "with_programme"}))
     b.write_text(yaml.safe_dump({**raw, "name": "nothing", "programme": [], "survey": {**raw["survey"], "frame": "households"}}))
     c = compare([a], replicates=2, seed=1, params="defaults", reference=b, workers=1, progress=False)
@@ -172,7 +174,7 @@ def test_deleting_an_outcome_removes_it_everywhere(without_two_outcomes, tmp_pat
     assert not any("cross_group_ties" in c for c in tables["outcomes"].columns)
     assert "wellbeing_good" not in set(tables["survey"].item)
     assert "acceptance" in set(tables["survey"].item)                                 # the others stay
-    assert not any(n.startswith("cross_group_ties") for n in outcome_names(scenario.village_names()))  # compare
+    assert not any(n.startswith("cross_group_ties") for n in outcome_names(scenario.group_names(), scenario.village_names()))  # compare
     sweep = tmp_path / "s.yaml"
     scen = tmp_path / "scen.yaml"
     scen.write_text(yaml.safe_dump(small_raw(scale=8)))
@@ -187,6 +189,6 @@ def test_deleting_an_outcome_removes_it_everywhere(without_two_outcomes, tmp_pat
     with pytest.raises(InputError, match="unknown item 'wellbeing_good'"):                      # calibration
         load_targets(targets)
     m = CohesionModel(scenario, rng=1).run(weeks=3)
-    assert "cross_group_ties" not in drawing.chart_metrics()                                     # dashboard
+    assert "cross_group_ties" not in drawing.chart_metrics(m.groups)                                     # dashboard
     assert "ties to households of other groups" not in drawing.current_values_html([m])
-    assert "acceptance" in drawing.chart_metrics()
+    assert "acceptance" in drawing.chart_metrics(m.groups)

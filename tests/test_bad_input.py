@@ -42,7 +42,7 @@ def broken(kind):
 
 CASES = {
     "unknown activity": ("programme[0].activity", "allowed: individual_counselling"),
-    "unknown group": ("programme[0].target_groups[1]", "'FPA', 'VF' or 'HC'"),
+    "unknown group": ("programme[0].target_groups", "unknown group 'IDP'; declared groups: ['FPA', 'VF', 'HC']"),
     "unknown village": ("programme[0].villages", "allowed: ['Imam Gharbi', 'Haj Ali', 'Jmisah']"),
     "share outside [0, 1]": ("population.villages.Jmisah.tension", "less than or equal to 1"),
     "end before start": ("programme[0]", "end_week 10 is before start_week 30"),

@@ -36,5 +36,5 @@ def test_tie_counts_give_the_same_weights_as_the_sparse_sum():
     assert net.new_src.size > 0  # activity ties are part of what is counted
     for w in (0.0, 0.3, 1.0):
         # the same terms summed in another order: equal up to rounding (sums of a few tens of terms)
-        np.testing.assert_allclose(net.weighted_ties_to_non_members(w), net.weighted_sum(holders(m.state.group), w),
+        np.testing.assert_allclose(net.weighted_ties_to_non_members(w), net.weighted_sum(holders(m.state.group, net.n_groups), w),
                                    rtol=1e-13, atol=0)

@@ -71,7 +71,7 @@ def mutate(kind: str) -> tuple[dict, str, str]:
         return raw, "targets[0]", "unknown item 'happiness'; allowed: acceptance"
     if kind == "unknown group":
         first["group"] = "IDP"
-        return raw, "targets[0]", "unknown group 'IDP'; allowed: FPA, VF, HC, all"
+        return raw, "targets[0].group", "unknown group 'IDP'; the scenario's groups: FPA, VF, HC, all"
     if kind == "unknown village":
         first["village"] = "Mosul"
         return raw, "targets[0].village", "unknown village 'Mosul'; allowed: Imam Gharbi, Haj Ali, Jmisah, all"
@@ -102,7 +102,7 @@ def test_bad_targets_file_gives_one_message_naming_file_and_field(tmp_path, kind
     raw, field, what = mutate(kind)
     path = write(tmp_path, raw)
     with pytest.raises(InputError) as err:
-        load_targets(path, VILLAGES)
+        load_targets(path, VILLAGES, ["FPA", "VF", "HC"])
     msg = str(err.value)
     assert str(path) in msg and field in msg and what in msg, msg
 

@@ -68,8 +68,8 @@ def test_harm_is_any_group_or_village_below_baseline_or_too_much_tension():
     end = {f"endline.acceptance.{s}": [0.6, 0.6, 0.6] for s in ("FPA", "VF", "HC", "V1")}
     end["endline.acceptance.VF"] = [0.6, 0.49, 0.6]
     wide = pd.DataFrame({**base, **end, "endline.tension_created": [0.1, 0.0, 0.3]})
-    assert list(harm(wide, ["V1"], 0.2)) == [False, True, True]
-    assert list(harm(wide, ["V1"], 0.5)) == [False, True, False]
+    assert list(harm(wide, ["FPA", "VF", "HC"], ["V1"], 0.2)) == [False, True, True]
+    assert list(harm(wide, ["FPA", "VF", "HC"], ["V1"], 0.5)) == [False, True, False]
 
 
 def test_scenarios_on_different_populations_are_refused(tmp_path):

@@ -72,7 +72,7 @@ def test_a_bad_seed_is_reported_on_the_page_and_the_default_used():
 
 def test_layout_puts_each_village_in_its_own_cluster():
     m = CohesionModel(load_scenario(DEFAULT_SCENARIO), rng=1)
-    pos = village_layout(m.state.group, m.state.village, len(m.villages))
+    pos = village_layout(m.state.group, m.state.village, len(m.villages), len(m.groups))
     centres = np.array([pos[m.state.village == v].mean(axis=0) for v in range(len(m.villages))])
     spread = max(np.linalg.norm(pos[m.state.village == v] - centres[v], axis=1).max() for v in range(3))
     gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)]

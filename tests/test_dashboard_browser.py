@@ -10,6 +10,7 @@ solara's browser assets cannot be had, the test is skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -22,11 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from experiments import dashboard as dash
 from experiments.drawing import chart_metrics, survey_wide, weekly
 from model import CohesionModel
 from scenarios import LIBRARY, load_scenario
+from tests.conftest import build, regrouped_raw
+from tests.test_groups import FIVE
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -56,13 +60,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def _serve(name: str, library: Path | None = None):
+    """``cohesion dashboard`` on a free loopback port (on ``library``, default the project's)."""
     _browser_or_skip()
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "dashboard-server.log", "w")  # noqa: SIM115 (open while the server runs)
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", "--port", str(port)],
+    log = open(ARTIFACTS / f"{name}.log", "w")  # noqa: SIM115 (open while the server runs)
+    extra = ["--library", str(library)] if library else []
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "dashboard", "--port", str(port), *extra],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -87,6 +93,22 @@ def server():
         log.close()
 
 
+@pytest.fixture(scope="module")
+def server():
+    with _serve("dashboard-server") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def five_group_server(tmp_path_factory):
+    """A library of one scenario whose population has five groups, one of each role."""
+    folder = tmp_path_factory.mktemp("library")
+    raw = regrouped_raw(FIVE, scale=8, name="five_groups")
+    (folder / "five_groups.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    with _serve("dashboard-five-groups", folder) as url:
+        yield url
+
+
 def _shown_week(page) -> int:
     text = page.get_by_test_id("current-values-block").locator("tbody tr").first.inner_text()
     return int(text.split()[-1])
@@ -96,7 +118,7 @@ def _launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def _open(browser, server: str):
+def _open(browser, server: str, first: str = "qayyarah"):
     """A page on the dashboard, loaded (a loaded machine serves the first page slowly)."""
     from playwright.sync_api import expect
 
@@ -104,7 +126,7 @@ def _open(browser, server: str):
     page.set_default_timeout(150_000)
     expect.set_options(timeout=150_000)
     page.goto(server)
-    expect(page.get_by_test_id("current-values-block")).to_contain_text("qayyarah")
+    expect(page.get_by_test_id("current-values-block")).to_contain_text(first)
     return page
 
 
@@ -121,7 +143,7 @@ def _select(page, label: str, option: str) -> None:
 
 
 def _chart_data(page) -> dict[int, np.ndarray]:
-    """The numbers behind the charts, per run: rows of week and chart_metrics()."""
+    """The numbers behind the charts, per run: rows of week and ``chart_metrics``."""
     page.get_by_text("numbers behind the charts").click()
     rows = page.eval_on_selector_all(
         "table.chart-data tbody tr",
@@ -135,9 +157,10 @@ def _chart_data(page) -> dict[int, np.ndarray]:
 
 def _assert_charts_match(shown: np.ndarray, direct: CohesionModel) -> None:
     expected = weekly(direct)
-    assert shown.shape == (len(expected), 1 + len(chart_metrics()))
+    metrics = list(chart_metrics(direct.groups))
+    assert shown.shape == (len(expected), 1 + len(metrics))
     np.testing.assert_allclose(shown[:, 0], expected.week)
-    np.testing.assert_allclose(shown[:, 1:], expected[list(chart_metrics())].to_numpy(), atol=6e-5)
+    np.testing.assert_allclose(shown[:, 1:], expected[metrics].to_numpy(), atol=6e-5)
 
 
 def test_dashboard_in_a_browser_matches_a_direct_run(server):
@@ -236,3 +259,28 @@ def test_side_by_side_in_the_browser_runs_two_scenarios_on_one_seed(server):
         _assert_charts_match(shown[k], direct)
     assert networks >= 3, "two networks and the charts"
     assert surveys == 2, "a survey table per run"
+
+
+def test_a_population_of_five_groups_in_the_browser(five_group_server):
+    """Any set of groups: five, one of each role, charted and surveyed by group on the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            page = _open(browser, five_group_server, first="five_groups")
+            base, _ = dash.base_params()
+            for week in (1, 2, 3):
+                page.get_by_role("button", name="Step").click()
+                expect(page.get_by_test_id("current-values-block").locator("tbody tr").first).to_have_text(
+                    re.compile(rf"^week\s*{week}$"))
+            shown = _chart_data(page)
+            values = page.get_by_test_id("current-values-block").inner_text()
+            survey_groups = page.eval_on_selector_all("table.survey tbody tr", "rows => rows.map(r => r.dataset.split)")
+            page.screenshot(path=str(ARTIFACTS / "dashboard-five-groups.png"), full_page=True)
+        finally:
+            browser.close()
+    direct = CohesionModel(build(regrouped_raw(FIVE, scale=8, name="five_groups")), base, rng=SEED).run(3)
+    _assert_charts_match(shown[0], direct)
+    assert all(g in values for g in FIVE)
+    assert set(FIVE) <= set(survey_groups)

@@ -42,14 +42,16 @@ def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(tmp_path):
     assert "run three is broken" in res["errors"].error.iloc[0]
     assert "Traceback" in res["errors"].traceback.iloc[0]
     assert list(res["values"].run) == [0, 1, 2, 4, 5]
-    # resuming does not retry a recorded failure: the run is finished, with its error
+    # resuming tries the failed run again (it fails again: its attempts are counted), nothing else
     again = run_batch(tasks, fails_on_three, workers=1, progress=False, out=tmp_path, resume=True)
     pd.testing.assert_frame_equal(res["values"], again["values"])
+    assert list(again["errors"].attempts) == [2]
 
 
 def test_a_batch_where_every_run_raises_is_an_error():
     with pytest.raises(BatchError, match="all 1 runs raised"):
         run_batch(tiny_tasks(4)[3:], fails_on_three, workers=1, progress=False)
+    assert issubclass(BatchError, InputError)   # reported by the commands as one message, exit 2
 
 
 KILLED_BATCH = """
@@ -75,7 +77,7 @@ def test_resume_after_a_killed_batch_gives_the_full_table_without_duplicates(tmp
         proc.wait()
     done = set()
     for p in (out / "parts").glob("part-*"):
-        done |= set(json.loads((p / "runs.json").read_text()))
+        done |= set(json.loads((p / "runs.json").read_text())["runs"])
     assert 0 < len(done) < 150, "the batch should have been killed part-way"
     assert not (out / "values.parquet").exists()
 
@@ -96,7 +98,7 @@ def test_an_output_folder_is_not_mixed_with_another_batch(tmp_path):
     assert sorted((tmp_path / "parts").glob("part-*")) == parts
     pd.testing.assert_frame_equal(again["values"], first["values"])
     # a different batch cannot resume this one ...
-    with pytest.raises(InputError, match="different batch"):
+    with pytest.raises(InputError, match="holds another batch"):
         run_batch(tiny_tasks(4), slow_square, workers=1, progress=False, out=tmp_path, resume=True)
     # ... but without --resume it replaces it, never mixing runs of the two
     other = run_batch(tiny_tasks(4), slow_square, workers=1, progress=False, out=tmp_path)
@@ -128,7 +130,7 @@ def test_a_terminated_batch_writes_what_finished_before_it_stops(tmp_path):
     assert proc.wait(timeout=30) != 0
     parts = list((out / "parts").glob("part-*"))
     assert len(parts) == 1
-    kept = json.loads((parts[0] / "runs.json").read_text())
+    kept = json.loads((parts[0] / "runs.json").read_text())["runs"]
     assert 0 < len(kept) < 2000 and kept == list(range(len(kept)))
 
 
