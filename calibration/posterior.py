@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.errors import InputError
+from common.errors import InputError, is_file
 from model.params import ALIASES, Params, names, ranges
 
 POSTERIOR_PATH = Path(__file__).with_name("posterior.csv")
@@ -26,7 +26,7 @@ def _where(k: int, lines: list[int]) -> str:
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(path, ["file not found"])
     try:
         size = path.stat().st_size
@@ -197,9 +197,9 @@ def resolve_params(choice: str, n: int, seed: int) -> tuple[list[Params], str]:
     if choice == "defaults":
         return [Params()] * n, "defaults"
     path = POSTERIOR_PATH if choice == "posterior" else Path(choice)
-    if choice == "posterior" and not path.is_file():
+    if choice == "posterior" and not is_file(path):
         return [Params()] * n, "defaults (no calibrated posterior committed yet)"
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(path, ["--params: file not found; allowed: 'posterior' (the committed posterior), "
                                 "'defaults' or a posterior CSV file such as calibration/posterior.csv"])
     post = load_posterior(path)

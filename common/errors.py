@@ -126,9 +126,18 @@ def _parse(text: str) -> object:
         loader.dispose()
 
 
+def is_file(path: str | Path) -> bool:
+    """``Path.is_file``, and False (not an exception) for a name the system cannot look up: too
+    long, or with a NUL character (either can come from a file's text, e.g. ``extends:``)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _read_text(path: Path) -> str:
     """The file's text: it exists, is not too large, can be read and is UTF-8 (else InputError)."""
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(path, ["file not found"])
     try:
         size = path.stat().st_size

@@ -124,7 +124,7 @@ def reproduce_run(summary: Path, out: Optional[Path], workers: Optional[int], sc
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")] = Path("scenarios/qayyarah.yaml"),
     replicates: Annotated[int, typer.Option(min=1, max=MAX_REPLICATES, help="replicate runs")] = 20,
-    seed: Annotated[int, typer.Option(help="root seed; replicate k uses its k-th spawned seed")] = 7,
+    seed: Annotated[int, typer.Option(min=0, help="root seed; replicate k uses its k-th spawned seed")] = 7,
     out: Annotated[Optional[Path], typer.Option(help="output folder (default results/<scenario>)")] = None,
     params: Annotated[str, typer.Option(help="'posterior' (calibrated, the default), 'defaults', or a CSV")] = "posterior",
     resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
@@ -167,7 +167,7 @@ def compare(
     scenarios: Annotated[Optional[list[Path]], typer.Argument(
         help="scenario YAML files (default: scenarios/sequencing/*.yaml)")] = None,
     replicates: Annotated[int, typer.Option(min=2, max=MAX_REPLICATES, help="replicates per scenario")] = 100,
-    seed: Annotated[int, typer.Option(help="root seed; replicate k of every scenario uses its k-th seed")] = 7,
+    seed: Annotated[int, typer.Option(min=0, help="root seed; replicate k of every scenario uses its k-th seed")] = 7,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("results/compare"),
     params: Annotated[str, typer.Option(help="'posterior' (the default), 'defaults', or a CSV; replicate k of "
                                         "every scenario gets the same draw")] = "posterior",
@@ -311,7 +311,7 @@ def calibrate(
     scenario: Annotated[Path, typer.Option(help="scenario YAML")] = Path("scenarios/qayyarah.yaml"),
     budget: Annotated[str, typer.Option(help="small (minutes), default (< 30 min), large")] = "default",
     name: Annotated[Optional[str], typer.Option(help="results in calibration/results/<name> (default: the budget)")] = None,
-    seed: Annotated[int, typer.Option(help="root seed")] = 7,
+    seed: Annotated[int, typer.Option(min=0, help="root seed")] = 7,
     workers: Annotated[Optional[int], typer.Option(min=1, help="local worker processes (default: all cores)")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")] = None,
     restart: Annotated[bool, typer.Option(help="discard the generations already in <name> and start over")] = False,

@@ -37,7 +37,7 @@ from SALib import ProblemSpec  # noqa: E402
 
 from model import Params, outcomes  # noqa: E402
 from model.activities import catalogue  # noqa: E402
-from common.errors import InputError, from_validation_error, read_yaml  # noqa: E402
+from common.errors import InputError, from_validation_error, is_file, read_yaml  # noqa: E402
 from model.params import names as param_names  # noqa: E402
 from model.params import ranges as param_ranges  # noqa: E402
 from common.strict import Strict  # noqa: E402
@@ -80,6 +80,14 @@ class SweepFile(Strict):
     @classmethod
     def _safe_name(cls, v: str) -> str:
         return check_safe_name(v)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _once(cls, v: list[str]) -> list[str]:
+        twice = sorted({o for o in v if v.count(o) > 1})
+        if twice:
+            raise ValueError(f"{twice} appear more than once; allowed: each outcome once")
+        return v
 
     @field_validator("parameters")
     @classmethod
@@ -149,7 +157,7 @@ def load_sweep(path: str | Path) -> Sweep:
     except ValidationError as err:
         raise InputError(path, _split(from_validation_error(path, err).problems)) from None
     candidates = [path.parent / spec.scenario, Path(spec.scenario)]
-    scen_path = next((c for c in candidates if c.is_file()), None)
+    scen_path = next((c for c in candidates if is_file(c)), None)
     if scen_path is None:
         tried = ", ".join(map(str, candidates))
         raise InputError(path, [f"scenario: file '{spec.scenario}' not found (tried {tried})"])

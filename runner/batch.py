@@ -8,9 +8,10 @@ workers or on the engine.
 Engines (where the runs happen is a switch, not a different code path):
 
 - ``"processes"`` (default): a local ``ProcessPoolExecutor`` with all cores (a fork server's
-  workers; with one worker the runs happen in this process). Each worker ignores Ctrl-C (this
-  process stops the batch) and exits as soon as this process is gone, also when it was killed
-  with SIGKILL, so no worker, fork server or resource tracker outlives it.
+  workers; with one worker the runs happen in this process). Each worker ignores Ctrl-C: this
+  process stops the batch (the runs not started are cancelled, those in progress end first; a
+  second Ctrl-C kills them). Each worker exits as soon as this process is gone, also when it was
+  killed with SIGKILL, so no worker, fork server or resource tracker outlives it.
 - ``"dask"``: Dask distributed, on an existing cluster (``scheduler="tcp://host:port"``) or on a
   ``LocalCluster`` of ``workers`` single-threaded processes. A task on a worker that dies is run
   again elsewhere by Dask.
@@ -22,8 +23,9 @@ size and sha256 of every table), written under a temporary name and renamed into
 part is verified when read: a damaged or incomplete one is discarded with a one-line notice and
 its runs are run again. ``batch.json`` holds the batch's fingerprint and provenance record
 (``runner.results.provenance``); ``resume=True`` continues only the same batch (otherwise it is
-refused, naming what differs), skips the runs already in a part and returns the same final
-table as an uninterrupted batch (rows ordered by run). A run that raises is recorded as failed
+refused, naming what differs; without it another batch is replaced, the same one continued),
+skips the runs already in a part and returns the same final table as an uninterrupted batch
+(rows ordered by run). A run that raises is recorded as failed
 (the ``errors`` table: run, error, traceback, attempts) and the batch goes on; running the batch
 again (``--resume``) tries it again, up to ``MAX_ATTEMPTS`` attempts in all. The final tables
 (``<kind>.parquet``) are written only when the batch is complete; when runs are about to be made
@@ -403,12 +405,20 @@ def _run_processes(fn, tasks, workers: int) -> Iterator[tuple[int, dict[str, pd.
         for fut in as_completed(futures):
             yield fut.result()
     except BaseException:
-        # interrupted (Ctrl-C, SIGTERM) or stopped: the runs in progress are not waited for
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
+        _stop(pool)        # interrupted (Ctrl-C, SIGTERM) or stopped
         raise
-    finally:
+    pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the runs not yet started and let those in progress end (a worker killed while it sends
+    its result would leave the pool reading half a message for ever); a second Ctrl-C kills them."""
+    try:
         pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.kill()
+        raise
 
 
 def _run_dask(fn, tasks, workers: int | None, scheduler: str | None) -> Iterator[tuple[int, dict[str, pd.DataFrame]]]:
@@ -495,10 +505,9 @@ def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]]
 
     Raises
     ------
-    BatchError
-        (an InputError) if no run succeeded.
     InputError
-        for an output folder holding another batch (with --resume), or a scheduler that does not answer.
+        ``BatchError`` if no run succeeded; an output folder holding another batch (with --resume)
+        or a scheduler that does not answer.
     """
     engine = engine or ("dask" if scheduler else "processes")
     if engine not in ("processes", "dask"):

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from common.vocabulary import GROUP_ROLES, MAX_GROUPS, MIN_GROUPS, EventType, GroupRole
 from model.activities import catalogue
-from common.errors import InputError, from_validation_error, read_yaml
+from common.errors import InputError, from_validation_error, is_file, read_yaml
 from model.programme import expected_frame
 from common.strict import Strict
 from scenarios.limits import check_limits
@@ -332,10 +332,13 @@ def read_raw(path: str | Path, _seen: tuple = ()) -> dict:
         return raw
     if not isinstance(base, str):
         raise InputError(path, ["extends: expected the path of another scenario file"])
-    base_path = (path.parent / base).resolve()
+    try:
+        base_path = (path.parent / base).resolve()
+    except (OSError, ValueError):  # a name too long, or with a NUL character
+        raise InputError(path, [f"extends: file {base!r} not found (not a name the system can look up)"]) from None
     if base_path in _seen:
         raise InputError(path, [f"extends: '{base}' extends this file again (a cycle)"])
-    if not base_path.is_file():
+    if not is_file(base_path):
         raise InputError(path, [f"extends: file '{base}' not found (relative to {path.parent})"])
     parent = read_raw(base_path, _seen + (path.resolve(),))
     parent.pop("name", None)

@@ -41,7 +41,7 @@ from calibration.targets import TARGETS_PATH, load_targets
 from common.errors import MAX_YAML_BYTES, InputError, read_yaml
 from experiments.cli import app
 from experiments.sweep import load_sweep
-from model.params import ALIASES, names, ranges
+from model.params import ALIASES, ranges
 from scenarios.limits import MAX_HORIZON_WEEKS, MAX_HOUSEHOLDS
 from scenarios.schema import load_scenario, read_raw
 from tests.conftest import ROOT
@@ -76,7 +76,8 @@ def sweep_raw() -> dict:
 
 def sweep_text() -> str:
     text = SWEEP.read_text()
-    return "".join((f"scenario: {QAYYARAH}" if line.startswith("scenario:") else line) + "\n" for line in text.splitlines())
+    return "".join((f"scenario: {QAYYARAH}" if line.startswith("scenario:") else line) + "\n"
+                   for line in text.splitlines())
 
 
 def targets_raw() -> dict:
@@ -121,9 +122,10 @@ def at(obj, path: tuple):
 
 
 @st.composite
-def mutated(draw, base, names: list[str], numbers_only: bool = False, fewest: int = 1):
-    """``base()`` with one to three changes: a value replaced (by a nasty value, a name, a week), a
-    key deleted, added or misspelt, a list emptied or an item repeated."""
+def mutated(draw, base, words: list[str], numbers_only: bool = False, fewest: int = 1):
+    """``base()`` with one to three changes (``fewest`` to three): a value replaced (by a nasty value,
+    one of ``words``, a week), a key deleted, added or misspelt, a list emptied or an item repeated.
+    ``numbers_only``: only numbers change, into other numbers."""
     raw = base()
     ops = ["replace", "name", "week"] if numbers_only else \
         ["replace", "replace", "name", "week", "delete", "add", "rename", "empty", "repeat"]
@@ -138,15 +140,15 @@ def mutated(draw, base, names: list[str], numbers_only: bool = False, fewest: in
             continue
         path = draw(st.sampled_from(where))
         parent, key = at(raw, path[:-1]), path[-1]
-        change(draw, op, parent, key, names, numbers_only)
+        change(draw, op, parent, key, words, numbers_only)
     return raw
 
 
-def change(draw, op: str, parent, key, names: list[str], numbers_only: bool) -> None:
+def change(draw, op: str, parent, key, words: list[str], numbers_only: bool) -> None:
     if op == "replace":
         parent[key] = draw(st.one_of(st.integers(-10, 10**7), st.floats(-10, 2000)) if numbers_only else NASTY)
     elif op == "name":
-        parent[key] = draw(st.sampled_from(names)) if not numbers_only else draw(st.integers(0, 3000))
+        parent[key] = draw(st.sampled_from(words)) if not numbers_only else draw(st.integers(0, 3000))
     elif op == "week":
         parent[key] = draw(st.integers(-3, 600))
     elif op == "delete":
@@ -355,6 +357,14 @@ def test_a_damaged_scenario_file_loads_or_is_refused(data):
 def test_a_scenario_that_extends_another_loads_or_is_refused(raw):
     with tempfile.TemporaryDirectory() as d:
         outcome("scenario, extends", load_scenario, write_yaml(Path(d) / "s.yaml", raw))
+
+
+@pytest.mark.parametrize("base", ["x" * 300, "a\0b.yaml"])
+def test_an_extends_path_the_system_cannot_look_up_is_refused(tmp_path, base):
+    # found by the property test above: Path.is_file() raised OSError (a name over 255 bytes) or
+    # ValueError (a NUL) in scenarios.schema.read_raw
+    with pytest.raises(InputError, match="extends: file .* not found"):
+        load_scenario(write_yaml(tmp_path / "s.yaml", {"extends": base, "name": "over"}))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -742,8 +752,10 @@ def test_an_int_for_a_float_a_whole_float_for_an_int_and_a_list_for_a_tuple_are_
     ("targets", lambda r: r["targets"][0]["sample_size"].update(n="150"),
      "targets[0].sample_size.n: must be a whole number, got the text '150'"),
     ("targets", lambda r: r["targets"][1].update(value=True), "targets[1].value: must be a number, got true"),
+    ("sweep", lambda r: r["outcomes"].append("acceptance"),
+     "outcomes: ['acceptance'] appear more than once; allowed: each outcome once"),
 ])
-def test_no_coercion_in_sweep_and_targets_files(tmp_path, kind, change, message):
+def test_no_coercion_and_no_outcome_twice_in_sweep_and_targets_files(tmp_path, kind, change, message):
     raw = sweep_raw() if kind == "sweep" else targets_raw()
     change(raw)
     path = write_yaml(tmp_path / f"{kind}.yaml", raw)
@@ -898,3 +910,14 @@ def test_a_file_that_is_not_utf8_is_still_explained(tmp_path, kind):
     load = {"scenario": load_scenario, "sweep": load_sweep, "targets": load_targets, "posterior": load_posterior}[kind]
     with pytest.raises(InputError, match="not UTF-8 text: byte (0xe9 )?at byte offset 9"):
         load(path)
+
+
+# --- names the system cannot look up (found by the property tests) ----------------------------------
+@pytest.mark.parametrize("name", ["x" * 300, "a\0b.yaml"])
+def test_a_file_name_the_system_cannot_look_up_is_refused(tmp_path, name):
+    with pytest.raises(InputError, match="scenario: file .* not found"):
+        load_sweep(write_yaml(tmp_path / "sweep.yaml", {**sweep_raw(), "scenario": name}))
+    if "\0" not in name:   # a command line cannot hold a NUL
+        assert_refused(cli("run", tmp_path / name, "--out", tmp_path / "out"), tmp_path / name, tmp_path / "out")
+        assert_refused(cli("run", QAYYARAH, "--params", tmp_path / name, "--out", tmp_path / "out"), tmp_path / name,
+                       tmp_path / "out")
