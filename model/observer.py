@@ -45,6 +45,9 @@ class Observer:
         self.moved = bool((s.arrival_week > 0).any() or (s.departure_week < np.iinfo(s.departure_week.dtype).max).any())
         self.endline_frame: np.ndarray | None = None
         self.summary: dict[str, float] = {}
+        names = [o.name for o in self.weekly if not o.towards_groups]
+        self._summary_columns = [self.columns.index(name) for name in names]
+        self._summary_keys = names + [f"{name}_{g}" for name in names for g in self.groups]
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters(model))
 
     def _own_group_cells(self, ng: int, nv: int) -> np.ndarray:
@@ -57,8 +60,10 @@ class Observer:
         return own
 
     def _reporters(self, model: "CohesionModel") -> dict:
+        """The DataCollector's columns: the weekly outcomes' population means, by group those
+        that signal harm (the comparison's trajectories), the cost so far, each village's tension."""
         keys = [o.name for o in self.weekly if not o.towards_groups]
-        keys += [f"{o.name}_{g}" for o in self.weekly if not o.towards_groups for g in self.groups]
+        keys += [f"{o.name}_{g}" for o in self.weekly if o.harm_if_below_baseline for g in self.groups]
         return {"week": "week", **{k: (lambda m, k=k: m.observer.summary[k]) for k in keys}, "cost": "cost",
                 **{f"tension_{v}": (lambda m, i=i: float(m.state.tension[i])) for i, v in enumerate(self.villages)}}
 
@@ -86,20 +91,15 @@ class Observer:
         self.datacollector.collect(model)
 
     def _summarise(self, sums: np.ndarray, counts: np.ndarray) -> dict[str, float]:
-        """Population and group means from the cell sums and counts (the cells are group-major)."""
-        by_group = sums.reshape(len(self.groups), len(self.villages), -1).sum(axis=1)
+        """Population and group means from the cell sums and counts (the cells are group-major):
+        ``<outcome>`` and ``<outcome>_<group>`` for each weekly outcome with one column."""
+        cols = self._summary_columns
+        by_group = sums[:, cols].reshape(len(self.groups), len(self.villages), -1).sum(axis=1)
         group_size = counts.reshape(len(self.groups), len(self.villages)).sum(axis=1)
-        n = counts.sum()
-        out: dict[str, float] = {}
-        for o in self.weekly:
-            if o.towards_groups:
-                continue
-            j = self.columns.index(o.name)
-            out[o.name] = float(sums[:, j].sum() / n)
-            for k, g in enumerate(self.groups):
-                size = group_size[k]
-                out[f"{o.name}_{g}"] = float(by_group[k, j] / size) if size else np.nan
-        return out
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.concatenate([sums[:, cols].sum(axis=0) / counts.sum(),
+                                     (by_group / np.where(group_size > 0, group_size, np.nan)[:, None]).T.ravel()])
+        return dict(zip(self._summary_keys, values.tolist()))
 
     # --- the survey's frame -------------------------------------------------------------------
     def frame(self, model: "CohesionModel") -> np.ndarray:

@@ -53,22 +53,38 @@ class Reading:
 
     def __init__(self, week: int, state, network, params, *, copy: bool = False, base: "Reading | None" = None):
         self.week, self.params, self.base, self.n = week, params, base, state.n
-        keep = {k: v for k, v in vars(state).items() if isinstance(v, np.ndarray) and k not in self.NOT_KEPT}
-        self.arrays = {k: (v.copy() if copy and k not in self.FIXED else v) for k, v in keep.items()}
-        self.arrays["taking_part"] = row_any(state.weeks_left > 0)
-        cross = network.cross_group_ties()
-        self.arrays["cross_ties"] = cross.copy() if copy else cross
-        self.arrays["ties_by_group"] = network.ties_by_group.copy() if copy else network.ties_by_group
+        self._state, self._network = (None, None) if copy else (state, network)  # a live reading reads on demand
+        self.arrays: dict[str, np.ndarray] = {}
+        if copy:
+            self.arrays = {k: (v if k in self.FIXED else v.copy()) for k, v in vars(state).items()
+                           if isinstance(v, np.ndarray) and k not in self.NOT_KEPT}
+            self.arrays["taking_part"] = row_any(state.weeks_left > 0)
+            self.arrays["cross_ties"] = network.cross_group_ties().copy()
+            self.arrays["ties_by_group"] = network.ties_by_group.copy()
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("arrays", {})
+        if name not in arrays and self.__dict__.get("_state") is not None:
+            arrays[name] = self._live(name)  # read once, the first time an outcome asks
         if name in arrays:
             return arrays[name]
         raise AttributeError(f"a reading has no {name!r}; it has: {', '.join(sorted(arrays))}")
 
+    def _live(self, name: str) -> np.ndarray:
+        if name == "taking_part":
+            return row_any(self._state.weeks_left > 0)
+        if name == "cross_ties":
+            return self._network.cross_group_ties()
+        if name == "ties_by_group":
+            return self._network.ties_by_group
+        value = getattr(self._state, name, None)
+        if not isinstance(value, np.ndarray) or name in self.NOT_KEPT:
+            raise AttributeError(f"the state has no array {name!r}")
+        return value
+
     @property
     def other(self) -> np.ndarray:
-        return self.arrays["other_mask"]
+        return self.other_mask
 
     @cached_property
     def mean_other(self) -> np.ndarray:
@@ -87,7 +103,7 @@ class Reading:
     def rows(self, index: np.ndarray) -> "Reading":
         """The same reading for some households only (the survey's respondents)."""
         sub = object.__new__(Reading)
-        sub.week, sub.params, sub.n = self.week, self.params, index.size
+        sub.week, sub.params, sub.n, sub._state, sub._network = self.week, self.params, index.size, None, None
         sub.base = None if self.base is None else self.base.rows(index)
         sub.arrays = {k: (v if k in self.PER_VILLAGE or not v.ndim or v.shape[0] != self.n else v[index])
                       for k, v in self.arrays.items()}
