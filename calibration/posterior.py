@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.errors import InputError, is_file
+from common.errors import InputError, is_file, read_text
 from model.params import ALIASES, Params, names, ranges
 
 POSTERIOR_PATH = Path(__file__).with_name("posterior.csv")
@@ -25,30 +25,10 @@ def _where(k: int, lines: list[int]) -> str:
     return f"row {k + 1} (line {lines[k + 1]})"
 
 
-def _read_text(path: Path) -> str:
-    if not is_file(path):
-        raise InputError(path, ["file not found"])
-    try:
-        size = path.stat().st_size
-        if size > MAX_POSTERIOR_BYTES:
-            raise InputError(path, [f"the file is {size:,} bytes; allowed: at most {MAX_POSTERIOR_BYTES:,} bytes"])
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, [f"cannot be read ({exc.strerror or exc})"]) from None
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0   # spreadsheets write one
-    try:
-        return data[bom:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        at = exc.start + bom
-        raise InputError(path, [f"not UTF-8 text: byte 0x{data[at]:02x} at byte offset {at} (line "
-                                f"{data.count(b'\n', 0, at) + 1}) cannot be decoded; allowed: a CSV file saved as "
-                                "UTF-8"]) from None
-
-
 def _read_table(path: Path) -> tuple[pd.DataFrame, list[str], list[int]]:
     """The table (as text), its header, and the file's line number of the header and of each row.
     Comments (from #) and blank lines are skipped, as pandas' ``comment="#"`` does."""
-    text = _read_text(path)
+    text = read_text(path, MAX_POSTERIOR_BYTES, "CSV")
     rows, lines = [], []
     try:
         for n, line in enumerate(text.splitlines(), 1):

@@ -135,24 +135,26 @@ def is_file(path: str | Path) -> bool:
         return False
 
 
-def _read_text(path: Path) -> str:
-    """The file's text: it exists, is not too large, can be read and is UTF-8 (else InputError)."""
+def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES, kind: str = "YAML") -> str:
+    """A user's file as text: it exists, is at most ``max_bytes``, can be read and is UTF-8 (a
+    leading byte-order mark, which spreadsheets write, is skipped); else InputError."""
     if not is_file(path):
         raise InputError(path, ["file not found"])
     try:
         size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise InputError(path, [f"the file is {size:,} bytes; allowed: at most {MAX_YAML_BYTES:,} bytes "
-                                    "(scenario, sweep and targets files are a few KB)"])
+        if size > max_bytes:
+            raise InputError(path, [f"the file is {size:,} bytes; allowed: at most {max_bytes:,} bytes"])
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, [f"cannot be read ({exc.strerror or exc})"]) from None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(path, [f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
-                                f"(line {line}) cannot be decoded; allowed: a YAML file saved as UTF-8"]) from None
+        at = exc.start + bom
+        line = data.count(b"\n", 0, at) + 1
+        raise InputError(path, [f"not UTF-8 text: byte 0x{data[at]:02x} at byte offset {at} "
+                                f"(line {line}) cannot be decoded; allowed: a {kind} file saved as UTF-8"]) from None
 
 
 def read_yaml(path: str | Path) -> object:
@@ -160,7 +162,7 @@ def read_yaml(path: str | Path) -> object:
     file is an InputError, as is a key that appears twice in a mapping or a document that expands to
     too many values through aliases."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     try:
         return _parse(text)
     except YAMLInputProblem as exc:
