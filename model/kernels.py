@@ -30,6 +30,16 @@ def row_any_plain(mask: np.ndarray) -> np.ndarray:
     return mask.any(axis=1)
 
 
+def row_any_positive(x: np.ndarray) -> np.ndarray:
+    """``(x > 0).any(axis=1)`` for a non-negative N x k array of small integers (< 2^24, exact
+    in float32): a float32 product with ones, which is BLAS's, instead of comparing every cell."""
+    return (x.astype(np.float32) @ np.ones(x.shape[1], dtype=np.float32)) > 0
+
+
+def row_any_positive_plain(x: np.ndarray) -> np.ndarray:
+    return (x > 0).any(axis=1)
+
+
 def row_sum(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=1)`` for a float N x k array with small k, column by column (the same sums
     in the same order, several times faster)."""
@@ -143,12 +153,14 @@ def segment_sums(columns: list[np.ndarray], order: np.ndarray | None, starts: np
                  cells: np.ndarray, n_cells: int) -> np.ndarray:
     """Sum of each column over each cell (n_cells x columns), for rows that come in blocks of
     one cell each (``order`` puts them so, or None if they already are; ``starts`` the first row
-    of each block, ``cells`` its cell): ``np.add.reduceat`` instead of a bincount per column."""
+    of each block, ``cells`` its cell): the columns written into one rows x columns matrix and
+    one ``np.add.reduceat`` over it, instead of a bincount per column."""
     sums = np.zeros((n_cells, len(columns)))
-    if starts.size:
+    if starts.size and columns:
+        matrix = np.empty((columns[0].shape[0], len(columns)), order="F")  # columns written whole
         for j, c in enumerate(columns):
-            c = c if order is None else c[order]
-            sums[cells, j] = np.add.reduceat(np.asarray(c, dtype=float), starts)
+            matrix[:, j] = c
+        sums[cells] = np.add.reduceat(matrix if order is None else matrix[order], starts, axis=0)
     return sums
 
 

@@ -44,7 +44,7 @@ class Observer:
         self.readings: dict[str, Reading] = {}
         self.moved = bool((s.arrival_week > 0).any() or (s.departure_week < np.iinfo(s.departure_week.dtype).max).any())
         self.endline_frame: np.ndarray | None = None
-        self.summary: dict[str, float] = {}
+        self._summary_values: list[float] = []
         names = [o.name for o in self.weekly if not o.towards_groups]
         self._summary_columns = [self.columns.index(name) for name in names]
         self._summary_keys = names + [f"{name}_{g}" for name in names for g in self.groups]
@@ -64,7 +64,8 @@ class Observer:
         that signal harm (the comparison's trajectories), the cost so far, each village's tension."""
         keys = [o.name for o in self.weekly if not o.towards_groups]
         keys += [f"{o.name}_{g}" for o in self.weekly if o.harm_if_below_baseline for g in self.groups]
-        return {"week": "week", **{k: (lambda m, k=k: m.observer.summary[k]) for k in keys}, "cost": "cost",
+        at = {k: i for i, k in enumerate(self._summary_keys)}
+        return {"week": "week", **{k: (lambda m, i=at[k]: m.observer._summary_values[i]) for k in keys}, "cost": "cost",
                 **{f"tension_{v}": (lambda m, i=i: float(m.state.tension[i])) for i, v in enumerate(self.villages)}}
 
     # --- every week -------------------------------------------------------------------------
@@ -83,23 +84,28 @@ class Observer:
             values = [np.where(s.present, v, 0.0) for v in values]
             counts = segment_sums([s.present], self._order, self._starts, self._start_cell, counts.size)[:, 0]
         sums = segment_sums(values, self._order, self._starts, self._start_cell, counts.size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = sums / np.where(counts > 0, counts, np.nan)[:, None]
+        means = sums / np.where(counts > 0, counts, np.nan)[:, None]  # NaN where a cell is empty
         means[self._own] = np.nan  # attitude towards one's own group is not a state
         self.series.append(np.column_stack([counts, means]))
-        self.summary = self._summarise(sums, counts)
+        self._summary_values = self._summarise(sums, counts)
         self.datacollector.collect(model)
 
-    def _summarise(self, sums: np.ndarray, counts: np.ndarray) -> dict[str, float]:
-        """Population and group means from the cell sums and counts (the cells are group-major):
-        ``<outcome>`` and ``<outcome>_<group>`` for each weekly outcome with one column."""
-        cols = self._summary_columns
-        by_group = sums[:, cols].reshape(len(self.groups), len(self.villages), -1).sum(axis=1)
-        group_size = counts.reshape(len(self.groups), len(self.villages)).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = np.concatenate([sums[:, cols].sum(axis=0) / counts.sum(),
-                                     (by_group / np.where(group_size > 0, group_size, np.nan)[:, None]).T.ravel()])
-        return dict(zip(self._summary_keys, values.tolist()))
+    @property
+    def summary(self) -> dict[str, float]:
+        """This week's population and group means: ``<outcome>`` and ``<outcome>_<group>`` for
+        each weekly outcome with one column."""
+        return dict(zip(self._summary_keys, self._summary_values))
+
+    def _summarise(self, sums: np.ndarray, counts: np.ndarray) -> list[float]:
+        """The summary's values from the cell sums and counts (the cells are group-major)."""
+        ng, nv = len(self.groups), len(self.villages)
+        chosen = sums[:, self._summary_columns]
+        group_size = counts.reshape(ng, nv).sum(axis=1)
+        everyone = counts.sum()  # dividing by NaN (nobody there) gives NaN, without a warning
+        values = np.concatenate([chosen.sum(axis=0) / (everyone if everyone > 0 else np.nan),
+                                 (chosen.reshape(ng, nv, -1).sum(axis=1)
+                                  / np.where(group_size > 0, group_size, np.nan)[:, None]).T.ravel()])
+        return values.tolist()
 
     # --- the survey's frame -------------------------------------------------------------------
     def frame(self, model: "CohesionModel") -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from common.vocabulary import WAVES, Wave
 
-from .kernels import row_any
+from .kernels import row_any_positive
 from .state import WEMWBS_MAX, mean_over_others, min_over_others
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Reading:
         if copy:
             self.arrays = {k: (v if k in self.FIXED else v.copy()) for k, v in vars(state).items()
                            if isinstance(v, np.ndarray) and k not in self.NOT_KEPT}
-            self.arrays["taking_part"] = row_any(state.weeks_left > 0)
+            self.arrays["taking_part"] = row_any_positive(state.weeks_left)
             self.arrays["cross_ties"] = network.cross_group_ties().copy()
             self.arrays["ties_by_group"] = network.ties_by_group.copy()
 
@@ -72,7 +72,7 @@ class Reading:
 
     def _live(self, name: str) -> np.ndarray:
         if name == "taking_part":
-            return row_any(self._state.weeks_left > 0)
+            return row_any_positive(self._state.weeks_left)
         if name == "cross_ties":
             return self._network.cross_group_ties()
         if name == "ties_by_group":
