@@ -20,6 +20,12 @@ def test_row_any(mask):
 
 
 @SETTINGS
+@given(hnp.arrays(np.int16, shapes, elements=st.integers(0, 2**15 - 1)))
+def test_row_any_positive(weeks_left):
+    np.testing.assert_array_equal(kernels.row_any_positive(weeks_left), kernels.row_any_positive_plain(weeks_left))
+
+
+@SETTINGS
 @given(hnp.arrays(float, shapes, elements=st.floats(-1e6, 1e6)))
 def test_row_sum_and_min(x):
     np.testing.assert_allclose(kernels.row_sum(x), kernels.row_sum_plain(x), rtol=1e-12, atol=1e-6)
