@@ -238,11 +238,17 @@ def report_results(job: Job, fitted: Fitted, install: bool, console: Console) ->
         "final_epsilon": float(fitted.gens.epsilon.iloc[-1]), "targets_inside": int((fit.status == "inside").sum()),
         "targets_reported": int(fit.observed.notna().sum()),
         "recovered": (bool(fitted.intervals.recovered.all()) if job.recovery else None),
+        "piles_at_edge": fitted.intervals.loc[fitted.intervals.piles_at_edge, "parameter"].tolist(),
         "provenance": results.provenance(
             {"targets": job.targets_path, "scenario": job.scenario_path, "parameters": PARAMETERS_PATH},
             {"budget": job.budget_name, "seed": job.seed, "name": job.name, "recovery": job.recovery}),
     }
     (job.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    for _, row in fitted.intervals[fitted.intervals.piles_at_edge].iterrows():
+        console.print(f"[yellow]structural finding:[/] {escape(row.parameter)} has "
+                      f"{max(row.share_outer_low, row.share_outer_high):.0%} of its posterior in the outer 5% of "
+                      f"its range ({row.prior_low:g}-{row.prior_high:g}): the data push it past what the model allows; "
+                      "answer with a mechanism, not a wider range (docs/calibration.md)")
     if install and not job.recovery:
         install_posterior(job.out)
         console.print(f"installed the posterior as {POSTERIOR_PATH} (used by cohesion run by default), "

@@ -315,10 +315,22 @@ def credible_intervals(post: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
         lo, hi = weighted_quantile(post[k].to_numpy(), w, np.array([lo_q, hi_q]))
         med = medians[k]
         p_lo, p_hi = r[k]
+        x, edge = post[k].to_numpy(), EDGE_SHARE * (p_hi - p_lo)
+        at_low, at_high = w[x <= p_lo + edge].sum() / w.sum(), w[x >= p_hi - edge].sum() / w.sum()
         rows.append({"parameter": k, "default": getattr(Params(), k), "prior_low": p_lo, "prior_high": p_hi,
                      "median": med, "low": lo, "high": hi,
-                     "width_vs_prior": (hi - lo) / (level * (p_hi - p_lo))})
+                     "width_vs_prior": (hi - lo) / (level * (p_hi - p_lo)),
+                     "share_outer_low": at_low, "share_outer_high": at_high,
+                     "piles_at_edge": bool(max(at_low, at_high) > EDGE_LIMIT)})
     return pd.DataFrame(rows)
+
+
+EDGE_SHARE = 0.05
+"""The outer part of a parameter's range, at each end, where posterior weight is counted."""
+EDGE_LIMIT = 0.10
+"""More posterior weight than this in an outer 5% of the range is a structural finding (issue 12's
+bound): the data push the parameter to where its declared range ends, so the model needs a
+mechanism there, not a wider range."""
 
 
 def budget_dict(budget: Budget) -> dict:

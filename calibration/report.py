@@ -56,7 +56,7 @@ def fit_table(targets: TargetsFile, survey: pd.DataFrame) -> pd.DataFrame:
         pred = q.loc[k] if k in q.index else None
         row = {"wave": t.wave, "item": t.item, "group": t.group, "village": t.village,
                "observed": t.value, "sampling_sd": t.sampling_sd() if t.reported else np.nan,
-               "sample_size": t.sample_size.n,
+               "sample_size": t.sample_size.n, "used_for": t.used_for,
                "median": pred["median"] if pred is not None else np.nan,
                "p05": pred["p05"] if pred is not None else np.nan,
                "p95": pred["p95"] if pred is not None else np.nan}

@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from typing import Literal
+
 from pydantic import Field, ValidationError, model_validator
 
 from common.errors import InputError, from_validation_error, read_yaml
@@ -41,6 +43,9 @@ class Target(Strict):
     sample_size: SampleSize
     score_sd: float | None = Field(default=None, gt=0, le=1,
                                    description="sd of one respondent's score (mean items), as a share of the scale")
+    used_for: Literal["fit", "initial_conditions"] = Field(
+        default="fit", description="fit: a calibration target; initial_conditions: the scenario's initial state "
+        "was set to reproduce it, so the calibration does not use it again (it is still checked)")
 
     @model_validator(mode="after")
     def _check(self) -> Target:
@@ -101,13 +106,18 @@ class TargetsFile(Strict):
     def reported(self) -> list[Target]:
         return [t for t in self.targets if t.reported]
 
+    def fitted(self) -> list[Target]:
+        """The reported figures the calibration fits (each figure is used once: those that set the
+        scenario's initial state are checked, not fitted again)."""
+        return [t for t in self.reported() if t.used_for == "fit"]
+
     def observed(self) -> dict[str, float]:
-        """The reported figures as pyabc's observed summary statistics."""
-        return {t.key: float(t.value) for t in self.reported()}
+        """The fitted figures as pyabc's observed summary statistics."""
+        return {t.key: float(t.value) for t in self.fitted()}
 
     def weights(self) -> dict[str, float]:
-        """Distance weight of each reported figure: one over its sampling error."""
-        return {t.key: 1.0 / t.sampling_sd() for t in self.reported()}
+        """Distance weight of each fitted figure: one over its sampling error."""
+        return {t.key: 1.0 / t.sampling_sd() for t in self.fitted()}
 
 
 def load_targets(path: str | Path = TARGETS_PATH, villages: list[str] | None = None,
@@ -133,4 +143,6 @@ def load_targets(path: str | Path = TARGETS_PATH, villages: list[str] | None = N
         raise InputError(path, bad)
     if not spec.reported():
         raise InputError(path, ["targets: every value is null; at least one reported figure is needed"])
+    if not spec.fitted():
+        raise InputError(path, ["targets: no reported figure has used_for: fit; the calibration needs at least one"])
     return spec
