@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from common.errors import InputError, is_file, read_text
-from model.params import ALIASES, Params, names, ranges
+from common.errors import InputError, is_file, read_text, read_yaml
+from model.params import ALIASES, REMOVED, Params, addressable_ranges, names
 
 POSTERIOR_PATH = Path(__file__).with_name("posterior.csv")
+PARAMETERS_PATH = Path(__file__).with_name("parameters.yaml")
+"""Which parameters the calibration fits (calibration.fit.load_parameter_choice reads it in full)."""
 WEIGHT = "weight"
 MAX_POSTERIOR_BYTES = 50_000_000
 """Largest posterior table read (bytes): the committed one is about 30 KB (300 parameter sets)."""
@@ -50,8 +53,12 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[str], list[int]]:
     return pd.DataFrame(body, columns=range(len(header)), dtype=object), header, lines
 
 
+class PosteriorWarning(UserWarning):
+    """A posterior that loads but was fitted to another choice of calibrated parameters."""
+
+
 def _column_problems(header: list[str], df: pd.DataFrame) -> list[str]:
-    known = names()
+    known = addressable_ranges()
     cols = [ALIASES.get(c, c) for c in header]
     problems = []
     twice = sorted({c for c in cols if cols.count(c) > 1})
@@ -60,8 +67,10 @@ def _column_problems(header: list[str], df: pd.DataFrame) -> list[str]:
                         f"one); allowed: each parameter once")
     unknown = [c for c in cols if c != WEIGHT and c not in known]
     if unknown:
+        why = "".join(f" ({c}: {REMOVED[c]})" for c in unknown if c in REMOVED)
         problems.append(f"columns {unknown} are not parameters of the model (a posterior fitted to another version "
-                        f"of the model?); allowed: '{WEIGHT}' and the parameters {', '.join(known)}")
+                        f"of the model?){why}; allowed: '{WEIGHT}' and the parameters {', '.join(names())}, "
+                        "and channel strengths channel.<activity>.<channel> (model/activities.py)")
     if WEIGHT not in cols:
         problems.append(f"missing column '{WEIGHT}'; {ALLOWED}")
     if not problems and len(cols) == 1:
@@ -75,7 +84,7 @@ def _column_values(c: str, raw: pd.Series, lines: list[int]) -> tuple[pd.Series,
     """Column ``c`` as numbers, and the problem with its first bad row (None if every row is good)."""
     text = raw.astype(str).str.strip()
     x = pd.to_numeric(text, errors="coerce").astype(float)
-    low, high = (0.0, math.inf) if c == WEIGHT else ranges()[c]
+    low, high = (0.0, math.inf) if c == WEIGHT else addressable_ranges()[c]
     v = x.to_numpy()
     finite = np.isfinite(v)
     good = finite & (v >= low) & (v <= high)
@@ -87,7 +96,8 @@ def _column_values(c: str, raw: pd.Series, lines: list[int]) -> tuple[pd.Series,
     others = int((~good).sum()) - 1
     more = f" (and {others} other row{'s' if others > 1 else ''})" if others else ""
     allowed = ("finite, non-negative weights with a positive sum" if c == WEIGHT else
-               f"a finite number in [{low:g}, {high:g}], the range declared in model/params.py")
+               f"a finite number in [{low:g}, {high:g}], the range declared in model/params.py (channel "
+               "strengths: model/activities.py)")
     return x, f"{c}, {_where(k, lines)}: {what}{more}; allowed: {allowed}"
 
 
@@ -111,7 +121,28 @@ def _values(df: pd.DataFrame, lines: list[int]) -> tuple[pd.DataFrame, list[str]
     return table, problems
 
 
-def load_posterior(path: str | Path = POSTERIOR_PATH) -> pd.DataFrame:
+def calibrated_names(path: str | Path = PARAMETERS_PATH) -> list[str] | None:
+    """The parameters ``calibration/parameters.yaml`` names as calibrated (None if it cannot be read)."""
+    try:
+        raw = read_yaml(path)
+    except InputError:
+        return None
+    chosen = raw.get("calibrated") if isinstance(raw, dict) else None
+    return [str(k) for k in chosen] if isinstance(chosen, dict) else None
+
+
+def check_version(table: pd.DataFrame, path: str | Path, calibrated: list[str] | None) -> str | None:
+    """The warning for a posterior fitted to another choice of calibrated parameters: the calibrated
+    parameters it lacks stay at their defaults (None when it has them all)."""
+    missing = [c for c in calibrated or () if c not in table.columns]
+    if not missing:
+        return None
+    return (f"{path}: fitted to another version of the model's parameters: the calibrated parameters {missing} "
+            f"({PARAMETERS_PATH.parent.name}/{PARAMETERS_PATH.name}) are not in it, so runs drawn from it keep "
+            "their defaults; recalibrate (cohesion calibrate)")
+
+
+def load_posterior(path: str | Path = POSTERIOR_PATH, calibrated: list[str] | None = None) -> pd.DataFrame:
     """Read and check a posterior table: one column per calibrated parameter, and ``weight``.
 
     Checked at the door, so that a bad file gives one message rather than wrong numbers or a
@@ -120,6 +151,11 @@ def load_posterior(path: str | Path = POSTERIOR_PATH) -> pd.DataFrame:
     ``model.params.ALIASES``; any other is refused with the names allowed, as is a posterior fitted to
     another version of the model); at least one row; every value finite and inside the parameter's
     declared range (``model.params.ranges``); weights finite, non-negative, with a positive sum.
+    Columns may also be catalogue strengths (``channel.<activity>.<channel>``).
+
+    A parameter of an earlier version that no longer exists is refused by name (with what replaced
+    it, ``model.params.REMOVED``); a calibrated parameter (``calibrated``, by default those of
+    calibration/parameters.yaml) missing from the table is warned about by name (``PosteriorWarning``).
 
     Raises
     ------
@@ -135,6 +171,9 @@ def load_posterior(path: str | Path = POSTERIOR_PATH) -> pd.DataFrame:
     table, problems = _values(df, lines)
     if problems:
         raise InputError(path, problems)
+    warning = check_version(table, path, calibrated_names() if calibrated is None else calibrated)
+    if warning:
+        warnings.warn(warning, PosteriorWarning, stacklevel=2)
     return table
 
 

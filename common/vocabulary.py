@@ -23,10 +23,14 @@ ROLES = ("cac", "deviant", "volunteer")
 """A CAC member, a positive deviant, a community volunteer in the household."""
 Role = Literal[ROLES]
 
-CHANNELS = ("coping", "wellbeing", "stigma", "need", "barriers", "contact", "dialogue", "ties", "mediation")
+CHANNELS = ("coping", "wellbeing", "stigma", "need", "barriers", "contact", "dialogue", "ties", "mediation",
+            "capacity", "acknowledgement")
 """Effect channels. coping/wellbeing/stigma: direct PSS (model/pss.py); need/barriers: stressors
 (model/stressors.py); contact/dialogue: intergroup contact (model/contact.py); ties: new
-cross-group ties (model/ties.py); mediation: village mediation capacity (model/tension.py)."""
+cross-group ties (model/ties.py); mediation: village mediation capacity (model/tension.py);
+capacity: the village's trained focal points and staff, who make gains last (model/tension.py);
+acknowledgement: support in which victims' experience is recognised (model/acknowledgement.py,
+acting on the victims' role only)."""
 
 EVENT_TYPES = ("discriminatory_act", "returns_wave", "security_incident")
 """Kinds of context shock a scenario can schedule (their effects: model/shocks.py, ``SHOCKS``)."""

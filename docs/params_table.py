@@ -5,7 +5,9 @@ Two blocks are generated, each between its markers:
 - ``<!-- params:start -->`` ... ``<!-- params:end -->``: every parameter of ``model.params``
   (``table()``) with its default, range, source and meaning;
 - ``<!-- activities:start -->`` ... ``<!-- activities:end -->``: the activity catalogue
-  (model/activities.yaml) with level, mixing, sessions, places, cycle, cost and channels.
+  (model/activities.yaml) with level, mixing, sessions, places, cycle, cost and channels;
+- ``<!-- channels:start -->`` ... ``<!-- channels:end -->``: the grouped multipliers of the
+  catalogue's channel strengths and the cells each scales (``model.activities.channel_group``).
 
 Usage::
 
@@ -20,8 +22,8 @@ import sys
 from pathlib import Path
 
 from common.vocabulary import CHANNELS
-from model.activities import catalogue
-from model.params import table
+from model.activities import MULTIPLIERS, STRENGTH_RANGE, catalogue, channel_group
+from model.params import ranges, table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
@@ -74,7 +76,26 @@ def activities_block() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"params": params_block, "activities": activities_block}
+def channels_block() -> str:
+    """The grouped multipliers of the channel strengths, one row each, with the cells they scale."""
+    lo, hi = STRENGTH_RANGE
+    lines = ["| multiplier | range | scales | catalogue cells (activity: channels) |",
+             "| --- | --- | --- | --- |"]
+    for m, what in [*MULTIPLIERS.items(), (None, "no multiplier: set by name only")]:
+        cells = []
+        for name, a in catalogue().items():
+            mine = [c for c in CHANNELS if a.channel(c) > 0 and channel_group(a, c) == m]
+            if mine:
+                cells.append(f"`{name}`: {', '.join(mine)}")
+        low, high = ranges()[m] if m else (None, None)
+        shown = f"{_num(low)} – {_num(high)}" if m else "—"
+        lines.append(f"| {f'`{m}`' if m else '—'} | {shown} | {what} | {'; '.join(cells)} |")
+    lines.append(f"\nEvery cell is also a parameter of its own, `channel.<activity>.<channel>`, ranged "
+                 f"{_num(lo)}x – {_num(hi)}x its catalogue value (`model.activities.strength_ranges`).")
+    return "\n".join(lines)
+
+
+BLOCKS = {"params": params_block, "activities": activities_block, "channels": channels_block}
 
 
 def _pattern(tag: str) -> re.Pattern:

@@ -4,7 +4,9 @@ A sweep file (experiments/sweeps/*.yaml) declares *what* varies and *what* is me
 
 - ``scenario``: the scenario file (relative to the sweep file, or to the working folder);
 - ``parameters``: model parameters (model/params.py) with bounds; ``{}`` takes the declared
-  range (``model.params.ranges()``), and bounds outside it are refused;
+  range (``model.params.ranges()``), and bounds outside it are refused. A catalogue channel
+  strength is a parameter too, ``channel.<activity>.<channel>`` (model/activities.py,
+  ``strength_ranges``: 0.5x-1.5x its catalogue value), for activities of the scenario's programme;
 - ``design``: programme design parameters, each a transformation (``change``: start_week,
   shift_weeks, duration_scale, places_scale, places_share, handover_share) of the scenario's
   programme entries of the named activities, as scenarios/design.py defines them;
@@ -38,8 +40,10 @@ from SALib import ProblemSpec  # noqa: E402
 from model import Params, outcomes  # noqa: E402
 from model.activities import catalogue  # noqa: E402
 from common.errors import InputError, from_validation_error, is_file, read_yaml  # noqa: E402
+from model.params import addressable_ranges as param_ranges  # noqa: E402
+from model.activities import STRENGTH_PREFIX, strength_problem  # noqa: E402
+from model.params import REMOVED  # noqa: E402
 from model.params import names as param_names  # noqa: E402
-from model.params import ranges as param_ranges  # noqa: E402
 from common.strict import Strict  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
 from scenarios.design import CHANGES, DesignFactor, apply_design, finite_bounds, ordered  # noqa: E402,F401
@@ -94,8 +98,14 @@ class SweepFile(Strict):
     def _known(cls, v: dict[str, ParameterFactor | None]) -> dict[str, ParameterFactor | None]:
         problems = []
         for name, f in v.items():
-            if name not in param_names():
-                problems.append(f"'{name}' is not a model parameter; allowed: {', '.join(param_names())}")
+            if name.startswith(STRENGTH_PREFIX + "."):
+                if strength_problem(name):
+                    problems.append(strength_problem(name))
+                    continue
+            elif name not in param_names():
+                why = f" ({name}: {REMOVED[name]})" if name in REMOVED else ""
+                problems.append(f"'{name}' is not a model parameter{why}; allowed: {', '.join(param_names())}, "
+                                f"or a channel strength {STRENGTH_PREFIX}.<activity>.<channel>")
                 continue
             low, high = param_ranges()[name]
             if f is not None and f.bounds is not None:
@@ -139,6 +149,14 @@ def _split(problems: list[str]) -> list[str]:
     return out
 
 
+def _strengths_outside(spec: SweepFile, present: set[str], scen_path: Path) -> list[str]:
+    """Channel strengths of activities the scenario's programme does not run (they would change nothing)."""
+    return [f"parameters.{name}: activity '{name.split('.')[1]}' is not in the programme of {scen_path} (the "
+            f"strength would change nothing); it has: {', '.join(sorted(present))}"
+            for name in spec.parameters
+            if name.startswith(STRENGTH_PREFIX + ".") and name.split(".")[1] not in present]
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file; every problem names the field and what is allowed.
 
@@ -168,6 +186,7 @@ def load_sweep(path: str | Path) -> Sweep:
         if o not in known:
             problems.append(f"outcomes: unknown outcome '{o}'; allowed: {', '.join(known)}")
     present = {e.activity for e in scenario.programme}
+    problems += _strengths_outside(spec, present, scen_path)
     for name, d in spec.design.items():
         if ordered(d.bounds):   # SALib refuses them ("Bounds are not legal")
             problems.append(f"design.{name}.bounds: {ordered(d.bounds)}")

@@ -26,9 +26,11 @@ class WeekDraws:
     1. ``join_all``: one per household for each active programme entry (active entries x
        households; ``join[k]`` is entry k's row), drawn when the week starts;
     2. ``take(n)`` as the week goes: one per member of each active entry, entries in programme
-       order and members in index order (leaving early); then one per member of each active
-       entry that mixes groups, after joining (making a tie); then one per tie maker, in the
-       same order (its partner).
+       order and members in index order (leaving early); then two per (household, group) cell
+       of the households in a mixed entry this week, households in index order (``encounters``:
+       the counts of positive and of negative encounters with each group, docs/model.md 7.5);
+       then one per member of each active entry that mixes groups, after joining (making a
+       tie); then one per tie maker, in the same order (its partner).
 
     ``record=True`` keeps what ``take`` gave, and ``replay`` gives the same numbers again
     without the generator (the benchmark's floor).
@@ -62,6 +64,29 @@ class WeekDraws:
         if self.taken is not None:
             self.taken.append(u)
         return u
+
+
+def poisson_from_uniform(u, mean) -> np.ndarray:
+    """Poisson counts with the given means from uniforms on [0, 1) by inversion of the cumulative
+    distribution: the smallest k with P(K <= k) > u. Element-wise, for arrays or single numbers,
+    so the array and reference forms turn the same draws into the same counts. The loop runs over
+    counts (k = 0, 1, ...), never over households; it stops at ``MAX_COUNT``."""
+    u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
+    term = np.exp(-mean)        # P(K = k)
+    cdf = term.copy()           # P(K <= k)
+    k = np.zeros(u.shape)
+    for j in range(1, MAX_COUNT + 1):
+        above = u >= cdf
+        if not above.any():
+            break
+        k += above
+        term = term * mean / j
+        cdf = cdf + term
+    return k
+
+
+MAX_COUNT = 100
+"""Largest count ``poisson_from_uniform`` gives (weekly encounters are a few at most)."""
 
 
 class _ByEntry:

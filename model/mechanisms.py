@@ -9,13 +9,16 @@ the same list run one household at a time. A new mechanism is one module with on
 
 from __future__ import annotations
 
+from .acknowledgement import Acknowledgement
 from .contact import Contact
 from .doses import Doses
 from .influence import Influence
+from .legitimisation import Legitimisation
 from .mechanism import Mechanism
 from .participation import Cycles, Participation
 from .presence import Presence
 from .pss import Pss
+from .recall import Recall
 from .shocks import Events
 from .stressors import Stressors
 from .ties import Ties
@@ -26,10 +29,13 @@ MECHANISMS: list[type[Mechanism]] = [
     Events,         # context shocks of the week (7.8)
     Participation,  # leaving, cycles ending, joining by complex contagion (7.2)
     Doses,          # who takes part and each household's dose per channel (7.1)
+    Recall,         # attendance in surveyed activities, encounters weighted to recent weeks (7.9)
     Pss,            # coping and MHPSS stigma (7.3)
     Stressors,      # need, barriers and well-being (7.4)
+    Acknowledgement,  # victims' acknowledgement: readiness towards the perceived-affiliation group (7.12)
     Contact,        # intergroup contact and dialogue in mixed activities (7.5)
     Ties,           # new cross-group ties (7.7)
+    Legitimisation,  # leaders and CAC members seen cooperating across groups move attitudes (7.13)
     Influence,      # social influence on attitudes (7.6)
     Tension,        # mediation capacity and village tension (7.8)
     Cycles,         # end of week: who has taken part, cycles count down (7.2)

@@ -24,7 +24,7 @@ from .network import SocialNetwork, generate_ties
 from .observer import Observer
 from .params import Params
 from .population import build_population
-from .programme import Programme
+from .programme import COST_PARTS, Programme
 from .state import State
 from .survey import COLUMNS, respondents, tabulate
 from .week import advance
@@ -99,7 +99,8 @@ class CohesionModel(mesa.Model):
         self.households: list[Household] = [Household(self, i) for i in range(self.state.n)]
 
         self.week = 0
-        self.cost = 0.0
+        self.cost = 0.0   # USD so far, at the catalogue's unit costs (programme_cost)
+        self.cost_quantities = np.zeros((len(COST_PARTS), len(self.programme)))  # Programme.cost_quantities, summed
         self.new_ties = 0
         self.observer = Observer(self)
         self.datacollector = self.observer.datacollector
@@ -110,8 +111,14 @@ class CohesionModel(mesa.Model):
         """One week."""
         self.week += 1
         draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, self.programme.active_indices(self.week))
-        self.new_ties = advance(self.state, self.world, self.week, draws, self.step_mode).new_ties
-        self.cost += self.programme.weekly_cost(self.week)
+        week = advance(self.state, self.world, self.week, draws, self.step_mode)
+        self.new_ties = week.new_ties
+        if self.week <= self.spec.survey.endline_week:  # the programme pays up to its endline
+            enrolled = self.state.enrolled if week.enrolled is None else week.enrolled
+            q = self.programme.cost_quantities(self.week, enrolled, enrolled.any(axis=1) if week.taking_part is None
+                                               else week.taking_part)
+            self.cost_quantities += q
+            self.cost += self.programme.price(q)
         self.observer.observe(self)
 
     def run(self, weeks: int | None = None) -> "CohesionModel":
@@ -141,8 +148,10 @@ class CohesionModel(mesa.Model):
         return self.observer.measures(self, wave)
 
     def programme_cost(self) -> float:
-        """The programme's cost over the whole horizon, whether or not the run went that far."""
-        return float(sum(self.programme.weekly_cost(w) for w in range(1, self.spec.horizon_weeks + 1)))
+        """The programme's cost (USD, the catalogue's unit costs) from week 1 to the survey's endline
+        week, or to this week if the run has not reached it: places filled, facilitators' sessions
+        held and handed-over activities' running cost (``Programme.cost_quantities``)."""
+        return self.cost
 
     def survey_frame(self) -> np.ndarray:
         """Who the survey samples: frozen at the endline week once it has passed."""

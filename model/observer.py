@@ -77,7 +77,8 @@ class Observer:
         if model.week == survey.endline_week:
             self.readings["endline"] = Reading(model.week, s, model.network, model.params, copy=True,
                                                base=self.readings.get("baseline"))
-            self.endline_frame = self.frame(model)  # who had taken part by the endline, not later
+            self.readings["endline"].arrays["cutoff_z"] = personal_cutoffs(model)
+            self.endline_frame = self.frame(model)  # who had attended by the endline, not later
         values = [v for o in self.weekly for v in _columns(np.asarray(o.of(reading)))]
         counts = self._cell_count
         if not s.present.all():  # only households that are there count (model/presence.py)
@@ -109,15 +110,22 @@ class Observer:
 
     # --- the survey's frame -------------------------------------------------------------------
     def frame(self, model: "CohesionModel") -> np.ndarray:
-        """Who the survey samples: frozen at the endline week once it has passed."""
+        """Who the survey samples (docs/survey.md): all households present, or the participants: those
+        present who have attended the surveyed activities (``survey.surveyed_activities``) for at
+        least ``survey.min_attendance_weeks`` weeks (``state.attendance``, model/recall.py); while
+        nobody has, those eligible for a surveyed activity. Frozen at the endline week once it has
+        passed."""
         if self.endline_frame is not None:
             return self.endline_frame.copy()
-        there = model.state.present
-        if model.spec.survey.frame == "households":
-            return there.copy()
-        if (model.state.ever & there).any():
-            return model.state.ever & there
-        return model.programme.ever_eligible & there
+        s, survey = model.state, model.spec.survey
+        if survey.frame == "households":
+            return s.present.copy()
+        attended = (s.attendance >= survey.min_attendance_weeks) & s.present
+        if attended.any():
+            return attended
+        asked = set(survey.surveyed_activities)
+        eligible = [e.eligible for e in model.programme.entries if e.name in asked]
+        return np.logical_or.reduce(eligible) & s.present if eligible else np.zeros(s.n, dtype=bool)
 
     # --- results ------------------------------------------------------------------------------
     def timeseries(self, scenario: str, replicate: int) -> pd.DataFrame:
@@ -159,6 +167,13 @@ class Observer:
                 out.update(split_means(f"cohort.{o.name}", value, who & r.base.present, r.group, r.village,
                                        self.groups, self.villages))
         return out
+
+
+def personal_cutoffs(model: "CohesionModel") -> np.ndarray:
+    """Each household's personal cut-off for answering "yes" (model/respondent.py), a standard
+    normal deviation drawn once per run from the survey's stream (a stream of its own, so that the
+    respondents drawn do not change)."""
+    return np.random.default_rng([int(model._survey_seed), 1]).standard_normal(model.state.n)
 
 
 def _columns(value: np.ndarray) -> list[np.ndarray]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from common.vocabulary import WAVES, Wave
 
+from . import respondent
 from .kernels import row_any_positive
 from .state import WEMWBS_MAX, mean_over_others, min_over_others
 
@@ -42,7 +43,8 @@ class Reading:
     fixed attributes, which never change, are not copied). Besides: who takes part this week
     (``taking_part``), ties across group lines (``cross_ties``), the mean and minimum attitude
     towards the other groups, ties to members of groups viewed positively, and the baseline
-    reading for items about change (``base``).
+    reading for items about change (``base``); the endline reading of the survey also holds each
+    household's personal cut-off for the respondent model (``cutoff_z``, model/observer.py).
     """
 
     FIXED = frozenset({"group", "village", "size", "cac", "deviant", "volunteer", "threshold", "stubbornness",
@@ -199,30 +201,6 @@ def _accepts(r: Reading) -> np.ndarray:
     return r.min_other >= r.params.acceptance_threshold
 
 
-def _contact_since_baseline(r: Reading) -> tuple[np.ndarray, np.ndarray]:
-    return r.contact_pos - r.base.contact_pos, r.contact_neg - r.base.contact_neg
-
-
-def _rated_positive(r: Reading) -> np.ndarray:
-    pos, neg = _contact_since_baseline(r)
-    return np.where((pos + neg) > 1e-9, pos > neg, np.nan)
-
-
-def _tension_reduced(r: Reading) -> np.ndarray:
-    pos, neg = _contact_since_baseline(r)
-    return ((pos + neg) > 1e-9) & (pos > neg) & (r.mean_other - r.base.mean_other > 0)
-
-
-def _tension_created(r: Reading) -> np.ndarray:
-    pos, neg = _contact_since_baseline(r)
-    return neg > pos
-
-
-def _view_shift(r: Reading) -> np.ndarray:
-    theta = r.params.acceptance_threshold
-    return ((r.base.attitude < theta) & (r.attitude >= theta) & r.other).any(axis=1)
-
-
 BOTH: tuple[Wave, ...] = WAVES
 END: tuple[Wave, ...] = ("endline",)
 
@@ -254,19 +232,25 @@ register(Outcome("wellbeing_good", "share of respondents", "WEMWBS at or above t
 register(Outcome("frequent_positive_interactions", "share of respondents",
                  "enough ties to members of groups viewed positively",
                  of=lambda r: r.positive_ties >= r.params.frequent_ties, waves=BOTH, survey=True))
-register(Outcome("improved_interactions", "share of respondents", "more such ties than at baseline",
-                 of=lambda r: r.positive_ties > r.base.positive_ties, waves=END, survey=True))
-register(Outcome("improved_perceptions", "share of respondents", "mean attitude rose by the perception step",
-                 of=lambda r: r.mean_other - r.base.mean_other >= r.params.perception_delta, waves=END, survey=True))
-register(Outcome("positive_view_shift", "share of respondents", "the view of some other group turned positive",
-                 of=_view_shift, waves=END, survey=True))
-register(Outcome("rated_interactions_positive", "share of respondents with contact",
-                 "positive intergroup contact outweighed negative", of=_rated_positive, waves=END, survey=True))
-register(Outcome("tension_reduced", "share of respondents", "had positive contact and a rise in attitude",
-                 of=_tension_reduced, waves=END, survey=True))
-register(Outcome("tension_created", "share", "negative intergroup contact outweighed positive",
-                 of=_tension_created, waves=END, survey=True, on="participants", better="lower",
+# items about perceived change: answered by the respondent model (model/respondent.py, docs/survey.md)
+register(Outcome("improved_interactions", "share of respondents",
+                 "report better interactions with other groups (more ties to people viewed positively)",
+                 of=respondent.improved_interactions, waves=END, survey=True))
+register(Outcome("improved_perceptions", "share of respondents", "report improved perceptions of the other groups",
+                 of=respondent.improved_perceptions, waves=END, survey=True))
+register(Outcome("positive_view_shift", "share of respondents",
+                 "report that their view of some other group turned from negative to positive",
+                 of=respondent.positive_view_shift, waves=END, survey=True))
+register(Outcome("rated_interactions_positive", "share of encounters (respondents with contact)",
+                 "share of their encounters with other groups respondents rate positive",
+                 of=respondent.rated_interactions_positive, waves=END, survey=True))
+register(Outcome("tension_reduced", "share of respondents", "report that the programme helped reduce tension",
+                 of=respondent.tension_reduced, waves=END, survey=True))
+register(Outcome("tension_created", "share", "report that the programme created or worsened tension",
+                 of=respondent.tension_created, waves=END, survey=True, on="participants", better="lower",
                  harm_above_share=True))
+register(Outcome("initiatives_very_effective", "share of participants", "rate the initiatives very effective",
+                 of=respondent.initiatives_very_effective, waves=END, survey=True))
 # the run as a whole
 register(Outcome("cost", "USD", "the programme's cost over the whole horizon (assumed unit costs)",
                  total=lambda m: m.programme_cost(), better="lower", proportion=False))

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .activities import STRENGTH_PREFIX, strength_problem, strength_ranges
+
 
 def _p(default: float, low: float, high: float, source: str, doc: str) -> Any:
     return field(default=default, metadata={"range": (low, high), "source": source, "doc": doc})
@@ -22,6 +24,11 @@ ASSUMPTION = "assumption"
 
 ALIASES = {"stubbornness_vf": "stubbornness_victims"}
 """Former names of parameters, still read from files written before a rename (posterior tables)."""
+
+REMOVED = {"alpha_contact_neg": "replaced by contact_neg_ratio (the negative weight is contact_neg_ratio x "
+                                "alpha_contact_pos, a different quantity): recalibrate"}
+"""Parameters of earlier versions that no longer exist, with what replaced them (for the messages that
+refuse files naming them)."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ class Params:
     # --- intergroup contact (model/contact.py) --------------------------------------------
     alpha_contact_pos: float = _p(0.05, 0.01, 0.15, "Allport; Psaltis (form); value assumption",
                                   "attitude gain per unit of positive contact")
-    alpha_contact_neg: float = _p(0.1, 0.02, 0.25, "Graf, Paolini and Rubin 2014: negative contact weighs more; value assumption",
-                                  "attitude loss per unit of negative contact")
+    contact_neg_ratio: float = _p(2.0, 1.5, 3.0, "Barlow et al. 2012; Graf, Paolini and Rubin 2014 (DOMAIN.md, "
+                                  "Evidence: negative/positive weight 1.5-3)",
+                                  "attitude loss per unit of negative contact, as a multiple of alpha_contact_pos")
     readiness_threshold: float = _p(0.1, 0.0, 0.4, ASSUMPTION,
                                     "readiness at which contact is as likely positive as negative")
     readiness_steepness: float = _p(10.0, 4.0, 20.0, ASSUMPTION, "steepness of the readiness sigmoid")
@@ -113,6 +121,28 @@ class Params:
     shock_damping: float = _p(0.5, 0.0, 0.9, "DOMAIN.md: mediation and CACs dampen shocks; value assumption",
                               "share of a shock absorbed at full mediation capacity")
 
+    # --- support jealousy, well-being from ties and tension, the IOM service lines -----------------------
+    # (model/tension.py, model/stressors.py, model/pss.py; docs/model.md 7.4 and 7.8)
+    support_jealousy: float = _p(0.2, 0.0, 1.0,
+                                 "ODI 2022; Lehmann and Masterson 2020 (DOMAIN.md, Evidence): unfairness of "
+                                 "targeting, not aid volume, raises tension (form); value assumption",
+                                 "weekly tension added per unit of unequal service between a village's groups")
+    theta_ties: float = _p(0.05, 0.0, 0.11,
+                           "DOMAIN.md Evidence, WEMWBS: ~3 points meaningful, interventions 0-10 points "
+                           "(range 0-6 points at full support); form assumption",
+                           "equilibrium well-being (share of scale) gained at full social support from activity-made ties")
+    theta_tension: float = _p(0.08, 0.0, 0.16,
+                              "DOMAIN.md Evidence, WEMWBS: population SD 8-9 points bounds one unit of tension "
+                              "at about 1 SD (0.16 of the scale); DOMAIN.md IOM logic; value assumption",
+                              "equilibrium well-being lost per unit rise of village tension above its initial level")
+    mediation_trigger: float = _p(0.4, 0.2, 0.6, "DOMAIN.md: IOM mediation on demand (form); level assumption",
+                                  "village tension above which on-demand mediation is called")
+    capacity_gain: float = _p(0.05, 0.0, 0.2, ASSUMPTION,
+                              "local capacity (trained focal points, staff) built per unit capacity-building dose")
+    capacity_sustain: float = _p(0.5, 0.0, 0.9,
+                                 "DOMAIN.md: IOM capacity building for sustainability (form); value assumption",
+                                 "share of the weekly loss of coping and mediation gains prevented at full local capacity")
+
     # --- survey (model/survey.py) ---------------------------------------------------------
     acceptance_threshold: float = _p(0.5, 0.4, 0.6, ASSUMPTION,
                                      "attitude at which a household accepts cohabitation with a group")
@@ -123,30 +153,113 @@ class Params:
     frequent_ties: float = _p(2.0, 1.0, 4.0, ASSUMPTION,
                               "positive cross-group ties counted as frequent positive interactions")
 
+    # --- the respondent model: how participants answer questions about change ----------------------
+    # (model/respondent.py, model/recall.py; docs/survey.md). Units: share of the item's scale (0-1).
+    # Ranges set from the literature before any calibration; sizes are assumptions where no figure exists.
+    recall_shift: float = _p(0.05, 0.0, 0.15,
+                             "Howard et al. 1979 (then-test response shift); Conway and Ross 1984 (participants "
+                             "recall their start as worse): direction and form. Size ASSUMPTION: 0 to 0.15 of the "
+                             "scale, up to about half a point of a 5-point item",
+                             "recalled baseline lowered by participants (share of the item's scale)")
+    desirability: float = _p(0.03, 0.0, 0.1,
+                             "Hill and Betz 2005 (larger retrospective gaps for socially desirable items): form. "
+                             "Size ASSUMPTION: 0 to 0.1 of the scale, below the recall shift's upper end",
+                             "participants' lift of socially desirable answers (share of the item's scale)")
+    recall_decay: float = _p(0.03, 0.0, 0.1,
+                             "DOMAIN.md, Evidence (reported change answered from memory); recency weighting "
+                             "ASSUMPTION: 0.03 a week puts half the weight on the last ~23 weeks, 0.1 on ~7",
+                             "weekly loss of weight of remembered encounters (recall weighted to recent weeks)")
+    cutoff_sd: float = _p(0.05, 0.0, 0.15, ASSUMPTION,
+                          "sd of respondents' personal cut-offs for answering 'yes' (share of the item's scale)")
+    very_effective_gain: float = _p(0.2, 0.1, 0.4, ASSUMPTION,
+                                    "own gain in well-being (share of range) plus attitude counted as 'very "
+                                    "effective' initiatives")
+
+    # --- mechanisms the programme relied on: encounters, acknowledgement, legitimisation ---------
+    # (model/contact.py, model/acknowledgement.py, model/legitimisation.py; docs/model.md 7.5, 7.12, 7.13)
+    encounters_per_exposure: float = _p(3.0, 1.0, 8.0, ASSUMPTION,
+                                        "encounters with members of a group per unit of contact exposure (one "
+                                        "session's worth at strength 1 with that group: a few people met)")
+    acknowledgement_rate: float = _p(0.1, 0.0, 0.3,
+                                     "Staub et al. 2005 (healing groups, effect at two months; form); value assumption",
+                                     "victims' felt acknowledgement gained per unit acknowledgement dose")
+    w_ready_acknowledgement: float = _p(0.3, 0.0, 0.6,
+                                        "Shnabel and Nadler 2008 (needs-based model; form); value assumption",
+                                        "readiness of victims towards the perceived-affiliation group per unit "
+                                        "felt acknowledgement (0 switches acknowledgement off)")
+    legitimisation_rate: float = _p(0.002, 0.0, 0.01,
+                                    "Allport (backed by authorities); Paluck 2009 (norms; form); value assumption",
+                                    "weekly attitude drift towards acceptance per unit of seen cross-group "
+                                    "cooperation by leaders and CAC members (0 switches it off)")
+    w_cac_seen: float = _p(1.0, 0.0, 2.0, "DOMAIN.md: CACs legitimised contact across groups; value assumption",
+                           "weight of the share of neighbours who are CAC members in mixed activities, "
+                           "against the village's leadership")
+
+    # --- channel strengths of the activity catalogue (model/activities.py, docs/model.md 7.1) -----
+    # Grouped multipliers of the catalogue's strengths, for the calibration; each catalogue cell
+    # belongs to at most one group (model.activities.channel_group). Applied once per run
+    # (Programme.set_strengths). Individual strengths: ``channel_strengths`` below.
+    m_pss_channels: float = _p(1.0, 0.5, 1.5, "theory of change (model/activities.yaml); range assumption",
+                               "multiplier of coping, wellbeing and stigma strengths of individual, family and "
+                               "group activities")
+    m_contact_channels: float = _p(1.0, 0.5, 1.5, "theory of change (model/activities.yaml); range assumption",
+                                   "multiplier of contact and ties strengths of mixed activities below community "
+                                   "level without a dialogue channel (recreation, vocational training, income)")
+    m_dialogue_channels: float = _p(1.0, 0.5, 1.5, "theory of change (model/activities.yaml); range assumption",
+                                    "multiplier of contact, dialogue and ties strengths of activities below "
+                                    "community level with a dialogue channel (dialogue, experience sharing between "
+                                    "communities, guided discussions)")
+    m_community_channels: float = _p(1.0, 0.5, 1.5, "theory of change (model/activities.yaml); range assumption",
+                                     "multiplier of every channel strength of community-level activities")
+    channel_strengths: tuple[tuple[str, float], ...] = field(default=(), metadata={
+        "doc": "catalogue strengths set by name, ((channel.<activity>.<channel>, value), ...); the others "
+               "keep their catalogue value (ranges: model.activities.strength_ranges)"})
+
     def with_values(self, **values: float) -> "Params":
-        """A copy with some values replaced; unknown names are refused with the allowed ones."""
-        unknown = sorted(set(values) - set(names()))
+        """A copy with some values replaced: parameters by name, and catalogue strengths as
+        ``channel.<activity>.<channel>``. Unknown names are refused with the allowed ones."""
+        strengths = {k: float(v) for k, v in values.items() if k.startswith(STRENGTH_PREFIX + ".")}
+        problems = [m for m in map(strength_problem, strengths) if m]
+        unknown = sorted(set(values) - set(strengths) - set(names()))
         if unknown:
-            raise KeyError(f"unknown parameter(s) {unknown}; allowed: {', '.join(names())}")
-        return replace(self, **{k: float(v) for k, v in values.items()})
+            why = "".join(f" ({k}: {REMOVED[k]})" for k in unknown if k in REMOVED)
+            problems.append(f"unknown parameter(s) {unknown}{why}; allowed: {', '.join(names())}, "
+                            f"or a channel strength {STRENGTH_PREFIX}.<activity>.<channel>")
+        if problems:
+            raise KeyError("; ".join(problems))
+        merged = {**dict(self.channel_strengths), **strengths}
+        return replace(self, **{k: float(v) for k, v in values.items() if k not in strengths},
+                       channel_strengths=tuple(sorted(merged.items())))
 
     def as_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every parameter by name, then the catalogue strengths set by name (``with_values`` reads it back)."""
+        return {**{n: getattr(self, n) for n in names()}, **dict(self.channel_strengths)}
+
+
+def _scalar_fields() -> list:
+    return [f for f in fields(Params) if "range" in f.metadata]
 
 
 def names() -> list[str]:
-    return [f.name for f in fields(Params)]
+    """The parameters (not the catalogue strengths, which ``addressable_ranges`` adds)."""
+    return [f.name for f in _scalar_fields()]
 
 
 def ranges() -> dict[str, tuple[float, float]]:
     """Plausible range of every parameter, for sweeps and priors."""
-    return {f.name: f.metadata["range"] for f in fields(Params)}
+    return {f.name: f.metadata["range"] for f in _scalar_fields()}
+
+
+def addressable_ranges() -> dict[str, tuple[float, float]]:
+    """Every name ``Params.with_values`` takes, with its range: the parameters, then the catalogue's
+    strengths (``channel.<activity>.<channel>``, model.activities.strength_ranges)."""
+    return {**ranges(), **strength_ranges()}
 
 
 def table() -> list[dict[str, Any]]:
     """One row per parameter: name, default, low, high, source, meaning (for docs and reports)."""
     rows = []
-    for f in fields(Params):
+    for f in _scalar_fields():
         low, high = f.metadata["range"]
         rows.append({"name": f.name, "default": f.default, "low": low, "high": high,
                      "source": f.metadata["source"], "meaning": f.metadata["doc"]})

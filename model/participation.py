@@ -13,7 +13,14 @@ An eligible household not enrolled wants a place with probability
 
     p_ik = join_rate * sigmoid(8 * (z_ik - threshold_i))
 
-and the places free in its pool go to those who want one, in random order. Participants leave
+and the places free in its pool go to those who want one, in random order. Where the scenario
+sets shares of places for groups (``targeting``, inclusive targeting: docs/model.md 7.2), a pool
+of an activity that mixes groups first holds for each group g
+
+    Q_g = floor(s * max(share_g * places - members of g, 0)),   s = min(1, free / sum_g deficit_g)
+
+places, filled in random order by those of g who want one; the places left (a share a group
+did not fill, or rounding) then go to anyone who wants one, in random order. Participants leave
 early with probability ``dropout_rate`` a week, and otherwise after the activity's cycle.
 """
 
@@ -21,11 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import CHUNK, first_in_pool, pairs, put2d
+from .kernels import CHUNK, first_in_pool, pairs, put2d, row_sum
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
-from .programme import Programme
+from .programme import Programme, entry_reach
 from .state import State
 
 STEEPNESS = 8.0  # of the joining sigmoid: the threshold rule, smoothed (assumption)
@@ -58,6 +65,47 @@ def join_probability(z, threshold, p: Params):
     return p.join_rate / (1.0 + np.exp(-STEEPNESS * (z - threshold)))
 
 
+def pool_shares(scenario, prog: Programme) -> np.ndarray | None:
+    """Each group's share of the places of every pool (pools x groups), or None without targeting.
+
+    Entries that mix groups take the scenario's shares (``Scenario.targeting_shares``) over the
+    groups they admit, renormalised; other entries' rows are 0 (no shares: places in random order)."""
+    shares = scenario.targeting_shares()
+    if shares is None:
+        return None
+    groups = scenario.group_names()
+    entry = np.zeros((len(prog), len(groups)))
+    for k, spec in enumerate(scenario.programme):
+        admitted = {g for _, g in entry_reach(scenario, spec)[0]}
+        row = np.array([s if g in admitted else 0.0 for g, s in zip(groups, shares)])
+        if prog.mixes_groups[k] and row.sum() > 0:
+            entry[k] = row / row.sum()
+    return np.repeat(entry, [e.n_pools for e in prog.entries], axis=0)
+
+
+def place_quotas(places, taken, free, shares) -> np.ndarray:
+    """Places held for each group in each pool (pools x groups): its share of the pool's places
+    less its members there, scaled down so that they fit the free places, rounded down."""
+    deficit = np.maximum(shares * places[:, None] - taken, 0.0)
+    total = row_sum(deficit)
+    room = np.maximum(free, 0)
+    scale = np.where(total > room, room / np.maximum(total, 1e-300), 1.0)
+    return np.floor(deficit * scale[:, None]).astype(np.int64)
+
+
+def targeted_places(pool, group, keys, free, quota) -> np.ndarray:
+    """Mask of the candidates given a place: in each pool the places held for each group go to
+    that group's candidates with the smallest keys, then the places left to the other candidates
+    with the smallest keys."""
+    ng = quota.shape[1]
+    first = first_in_pool(pool * ng + group, keys, quota.ravel())
+    left = free - np.bincount(pool[first], minlength=free.size)
+    rest = np.flatnonzero(~first)
+    chosen = first.copy()
+    chosen[rest[first_in_pool(pool[rest], keys[rest], left)]] = True
+    return chosen
+
+
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
     """Share of each household's neighbours who encourage joining (CAC, deviant, volunteer)."""
     return net.neighbour_mean((state.cac | state.deviant | state.volunteer).astype(float))
@@ -71,15 +119,17 @@ class Participation(Mechanism):
     def init(self, state: State, world) -> None:
         self.encouraging = encouragers(state, world.network)
         self.first_movers = world.scenario.population.first_movers
+        self.shares = pool_shares(world.scenario, world.programme)
 
     def step(self, state: State, world, week: Week) -> None:
         week.nb_joined = world.network.neighbour_mean(state.ever.astype(float))
-        leave_and_join(state, world.programme, week, world.params, self.first_movers, self.encouraging)
+        leave_and_join(state, world.programme, week, world.params, self.first_movers, self.encouraging, self.shares)
 
     def reference(self, state: State, world, week: Week) -> None:
         week.nb_joined = np.array([_mean(state.ever[world.network.neighbours(i)].astype(float))
                                    for i in range(state.n)])
-        leave_and_join_one_by_one(state, world.programme, week, world.params, self.first_movers, self.encouraging)
+        leave_and_join_one_by_one(state, world.programme, week, world.params, self.first_movers, self.encouraging,
+                                  self.shares)
 
 
 class Cycles(Mechanism):
@@ -104,7 +154,7 @@ def _mean(values: np.ndarray) -> float:
 
 
 def leave_and_join(state: State, prog: Programme, week: Week, p: Params, first_movers: bool,
-                   encouraging: np.ndarray) -> None:
+                   encouraging: np.ndarray, shares: np.ndarray | None = None) -> None:
     """Leave, finish and join, for all active entries of the programme at once.
 
     An entry's leaving and joining read only its own column of ``weeks_left``, so the entries of
@@ -121,28 +171,34 @@ def leave_and_join(state: State, prog: Programme, week: Week, p: Params, first_m
     leaves = draws.take(a.size) < p.dropout_rate  # members leave early with probability dropout_rate
     state.weeks_left[i[leaves], ks[a[leaves]]] = 0
     enrolled[i[leaves], a[leaves]] = False
-    taken = np.bincount(prog.pool_of(ks[a[~leaves]], i[~leaves]), minlength=prog.n_pools)
+    pool, stay = prog.pool_of(ks[a[~leaves]], i[~leaves]), i[~leaves]
+    taken = np.bincount(pool, minlength=prog.n_pools)
     free = prog.places(week.number) - taken
     open_ = np.flatnonzero(np.logical_or.reduceat(free > 0, prog.pool_offset)[ks])  # entries with room
     if open_.size == 0:
         return
+    quota = None
+    if shares is not None:  # inclusive targeting: places held for each group (place_quotas)
+        ng = shares.shape[1]
+        taken_g = np.bincount(pool * ng + state.group[stay], minlength=prog.n_pools * ng).reshape(-1, ng)
+        quota = place_quotas(prog.places(week.number), taken_g, free, shares)
     pull = base_pull(week.nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
     household = (pull, state.need, state.mean_other_attitude(), state.threshold)
     terms = entry_terms(prog, first_movers, p)
     per_chunk = max(1, CHUNK // max(state.n, 1))  # entries handled together (kernels.CHUNK)
     for start in range(0, open_.size, per_chunk):
         rows = open_[start:start + per_chunk]
-        join(state, prog, ks[rows], draws.join_all[rows], ~enrolled[:, rows].T, free, household, terms, p)
+        join(state, prog, ks[rows], draws.join_all[rows], ~enrolled[:, rows].T, free, household, terms, p, quota)
 
 
 def join(state: State, prog: Programme, ks: np.ndarray, u_all: np.ndarray, not_enrolled: np.ndarray,
-         free: np.ndarray, household: tuple, terms: np.ndarray, p: Params) -> None:
+         free: np.ndarray, household: tuple, terms: np.ndarray, p: Params, quota: np.ndarray | None = None) -> None:
     """Joining for the entries ``ks`` (rows of ``u_all``, their draws, and of ``not_enrolled``).
 
     Candidates are eligible, not enrolled, in a pool with a free place (and under the entry's
     well-being ceiling, if any); those whose draw u is under p_ik want a place (p_ik <= join_rate,
     so only draws under join_rate are looked at). The free places go to those who want one in
-    the order of u / p_ik.
+    the order of u / p_ik (first the places held for each group, ``quota``, if any).
     """
     a, i = pairs((u_all < p.join_rate) & prog.eligible[ks] & not_enrolled)
     k = ks.take(a)
@@ -154,13 +210,16 @@ def join(state: State, prog: Programme, ks: np.ndarray, u_all: np.ndarray, not_e
     prob = join_probability(z, threshold, p)
     u = u_all.ravel().take(a * u_all.shape[1] + i)  # u_all[a, i]
     want = u < prob
-    chosen = first_in_pool(pool[want], u[want] / prob[want], free)
+    if quota is None:
+        chosen = first_in_pool(pool[want], u[want] / prob[want], free)
+    else:
+        chosen = targeted_places(pool[want], state.group.take(i[want]), u[want] / prob[want], free, quota)
     put2d(state.weeks_left, i[want][chosen], k[want][chosen], prog.cycle_weeks[k[want][chosen]])
 
 
 # --- the reference form: one household at a time -----------------------------------------------
 def leave_and_join_one_by_one(state: State, prog: Programme, week: Week, p: Params, first_movers: bool,
-                              encouraging: np.ndarray) -> None:
+                              encouraging: np.ndarray, shares: np.ndarray | None = None) -> None:
     """``leave_and_join`` one household at a time, with the same draws in the same order."""
     active = prog.week(week.number).active.tolist()
     for k in range(len(prog)):
@@ -183,17 +242,20 @@ def leave_and_join_one_by_one(state: State, prog: Programme, week: Week, p: Para
                 state.weeks_left[i, k] = 0
     terms = entry_terms(prog, first_movers, p).tolist()
     for k in active:
-        join_one_by_one(state, prog, k, week, pull, mean_att, terms[k], p)
+        join_one_by_one(state, prog, k, week, pull, mean_att, terms[k], p, shares)
 
 
 def join_one_by_one(state: State, prog: Programme, k: int, week: Week, pull: list, mean_att: list,
-                    terms: list, p: Params) -> None:
-    """Joining entry k, household by household: who wants a place, then places in key order."""
+                    terms: list, p: Params, shares: np.ndarray | None = None) -> None:
+    """Joining entry k, household by household: who wants a place, then places in key order
+    (first the places held for each group, if the scenario sets shares)."""
     taken: dict[int, int] = {}
+    taken_g: dict[tuple[int, int], int] = {}
     for i in range(state.n):
         if state.weeks_left[i, k] > 0:
             pool = int(prog.pool_of(k, i))
             taken[pool] = taken.get(pool, 0) + 1
+            taken_g[pool, int(state.group[i])] = taken_g.get((pool, int(state.group[i])), 0) + 1
     places = prog.places(week.number)
     pools = range(prog.pool_offset[k], prog.pool_offset[k] + prog.entries[k].n_pools)
     free = {pool: int(places[pool]) - taken.get(pool, 0) for pool in pools}
@@ -208,7 +270,26 @@ def join_one_by_one(state: State, prog: Programme, k: int, week: Week, pull: lis
         if u[i] < prob and state.wellbeing[i] <= prog.max_wellbeing[k]:
             candidates.append((int(prog.pool_of(k, i)), u[i] / prob, i))
     given: dict[int, int] = {}
-    for pool, _, i in sorted(candidates):
-        if given.get(pool, 0) < free[pool]:
+    held = {} if shares is None else quotas_one_by_one(places, taken_g, free, shares)
+    given_g: dict[tuple[int, int], int] = {}
+    for pool, _, i in sorted(candidates):  # the places held for each group, in key order
+        g = int(state.group[i])
+        if given_g.get((pool, g), 0) < held.get((pool, g), 0):
             state.weeks_left[i, k] = prog.cycle_weeks[k]
             given[pool] = given.get(pool, 0) + 1
+            given_g[pool, g] = given_g.get((pool, g), 0) + 1
+    for pool, _, i in sorted(candidates):  # then the places left, in key order
+        if state.weeks_left[i, k] == 0 and given.get(pool, 0) < free[pool]:
+            state.weeks_left[i, k] = prog.cycle_weeks[k]
+            given[pool] = given.get(pool, 0) + 1
+
+
+def quotas_one_by_one(places: np.ndarray, taken_g: dict, free: dict, shares: np.ndarray) -> dict:
+    """``place_quotas`` for the pools in ``free``, one pool at a time: (pool, group) -> places held."""
+    ng = shares.shape[1]
+    held = {}
+    for pool, room in free.items():
+        taken = np.array([[taken_g.get((pool, g), 0) for g in range(ng)]], dtype=np.int64)
+        quota = place_quotas(places[pool:pool + 1], taken, np.array([room], dtype=np.int64), shares[pool:pool + 1])
+        held.update({(pool, g): int(quota[0, g]) for g in range(ng)})
+    return held

@@ -13,8 +13,9 @@ import numpy as np
 
 from common.vocabulary import CHANNELS
 
-from .activities import Activity, catalogue
+from .activities import Activity, catalogue, channel_group, strength_name
 from .kernels import pairs
+from .params import Params
 from .state import State
 
 
@@ -25,7 +26,6 @@ class Schedule:
     mixed: np.ndarray       # the active entries that mix groups
     ending: np.ndarray      # entries active last week and not this week
     places: np.ndarray      # places of every pool of every entry (pool_offset[k] + pool)
-    cost: float             # the programme's cost this week
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,6 @@ class Entry:
     n_pools: int                # pools of places (one per village, or one: Programme.pool_of)
     villages: tuple[int, ...]
 
-    def weekly_cost(self, week: int) -> float:
-        """Programme cost this week; handed-over activities cost the programme nothing."""
-        if not self.start <= week <= self.end:
-            return 0.0
-        act = self.activity
-        cohorts = sum(math.ceil(c / act.places_per_session) for c in self.capacity)
-        return cohorts * act.sessions_per_week * act.cost_per_session
-
 
 def entry_reach(scenario, entry) -> tuple[set[tuple[str, str]], tuple[str, ...]]:
     """Who may join a programme entry, defined once: the (village, group) cells it reaches (its
@@ -65,6 +57,8 @@ def entry_reach(scenario, entry) -> tuple[set[tuple[str, str]], tuple[str, ...]]
     hold (one of them; none required when empty). Used by the programme and by the scenario's
     check of the survey's sample size."""
     act = catalogue()[entry.activity]
+    if act.on_demand:  # delivered to villages, not joined by households (model/tension.py)
+        return set(), ()
     role = dict(zip(scenario.group_names(), scenario.group_roles()))
     groups = [g for g in scenario.entry_groups(entry)
               if act.eligible_group_roles is None or role[g] in act.eligible_group_roles]
@@ -72,13 +66,15 @@ def entry_reach(scenario, entry) -> tuple[set[tuple[str, str]], tuple[str, ...]]
     return cells, tuple(act.eligible_roles or ())
 
 
-def expected_frame(scenario) -> float:
-    """Expected number of households eligible for some entry: a household of a reached cell
-    counts with probability one if an entry reaching it requires no role, and otherwise with the
-    probability of holding one of the required roles (roles are drawn independently with their
-    shares, ``population.roles``)."""
+def expected_frame(scenario, activities: set[str] | None = None) -> float:
+    """Expected number of households eligible for some entry (of an activity in ``activities``, if
+    given: the survey's surveyed activities): a household of a reached cell counts with probability
+    one if an entry reaching it requires no role, and otherwise with the probability of holding one
+    of the required roles (roles are drawn independently with their shares, ``population.roles``)."""
     roles_needed: dict[tuple[str, str], set[str] | None] = {}
     for entry in scenario.programme:
+        if activities is not None and entry.activity not in activities:
+            continue
         cells, roles = entry_reach(scenario, entry)
         for cell in cells:
             have = roles_needed.get(cell, set())
@@ -115,17 +111,12 @@ class Programme:
             handover = np.floor(capacity * spec.handover_share).astype(int)
             self.entries.append(Entry(k, spec.activity, act, spec.start_week, spec.end_week, capacity,
                                       handover, eligible, capacity.shape[0], vs))
-        # weekly dose per enrolled household: sessions per week x channel strength
-        self.channel_matrix = np.array(
-            [[e.activity.sessions_per_week * e.activity.channel(c) for c in CHANNELS] for e in self.entries]
-        ).reshape(len(self.entries), len(CHANNELS))
         self._eligible_anyone: np.ndarray | None = None  # eligibility whoever is present (set_present)
         self.ever_eligible = np.zeros(state.n, dtype=bool)
         for e in self.entries:
             self.ever_eligible |= e.eligible
         # per entry, what the joining rule needs (participation.entry_terms)
         self.cycle_weeks = np.array([e.activity.cycle_weeks for e in self.entries], dtype=np.int16)
-        self.tie_strength = np.array([e.activity.channel("ties") for e in self.entries], dtype=float)
         self.income = np.array([e.activity.income for e in self.entries], dtype=bool)
         self.women_children = np.array([e.activity.audience == "women_children" for e in self.entries], dtype=bool)
         self.mixes_groups = np.array([e.activity.mixes_groups for e in self.entries], dtype=bool)
@@ -143,10 +134,30 @@ class Programme:
         self._pool_entry = np.repeat(np.arange(len(self.entries)), [e.n_pools for e in self.entries])
         self._capacity = np.concatenate([e.capacity for e in self.entries]) if self.entries else np.zeros(0, int)
         self._handover = np.concatenate([e.handover_capacity for e in self.entries]) if self.entries else np.zeros(0, int)
-        self._running_cost = [e.weekly_cost(e.start) for e in self.entries]
+        self._cost_setup()
         self.memo: dict = {}  # per-run values the mechanisms derive from the programme and parameters
+        # weekly dose per enrolled household: sessions per week x channel strength (the catalogue's
+        # until World sets the run's parameters: set_strengths)
+        self.set_strengths(Params())
         self._weeks: dict[int, Schedule] = {}
         self._schedule(np.arange(scenario.horizon_weeks + 1))
+
+    def set_strengths(self, params: Params) -> None:
+        """The channel strengths of every entry under ``params`` (``channel_strengths``): the catalogue's
+        value or the one set by name, times its group's multiplier (docs/model.md, section 7.1). Once
+        per run, before the mechanisms' ``init`` (``World``); sets ``channel_matrix`` (sessions per week
+        x strength) and ``tie_strength``."""
+        set_by_name = dict(params.channel_strengths)
+        strength = np.zeros((len(self.entries), len(CHANNELS)))
+        for k, e in enumerate(self.entries):
+            for j, c in enumerate(CHANNELS):
+                group = channel_group(e.activity, c)
+                strength[k, j] = (set_by_name.get(strength_name(e.name, c), e.activity.channel(c))
+                                  * (getattr(params, group) if group else 1.0))
+        self.strength = strength
+        self.channel_matrix = np.array([e.activity.sessions_per_week for e in self.entries])[:, None] * strength
+        self.tie_strength = strength[:, CHANNELS.index("ties")].copy()
+        self.memo.clear()  # values derived from the programme and parameters (participation.entry_terms)
 
     def set_present(self, present: np.ndarray) -> None:
         """Only households present may join (model/presence.py); eligibility is otherwise fixed."""
@@ -171,8 +182,7 @@ class Programme:
             ks = np.flatnonzero(active[j])
             self._weeks[week] = Schedule(
                 active=ks, mixed=ks[self.mixes_groups[ks]],
-                ending=np.flatnonzero(was_active[j] & ~active[j]), places=places[j],
-                cost=float(sum(c for c, r in zip(self._running_cost, running[j]) if r)))
+                ending=np.flatnonzero(was_active[j] & ~active[j]), places=places[j])
 
     def week(self, week: int) -> Schedule:
         """This week's schedule (made for the scenario's weeks at once, for later weeks when
@@ -214,6 +224,64 @@ class Programme:
         d[:, rows] = (enrolled[rows].astype(float) @ self.channel_matrix).T
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
-    def weekly_cost(self, week: int) -> float:
-        return self.week(week).cost
+    # --- cost (docs/model.md, section 7.10) ---------------------------------------------------------
+    def _cost_setup(self) -> None:
+        """Per pool: the entry's places per session, sessions per week, whether it is delivered on
+        demand (no enrolment: its sessions are paid as offered); per entry the unit costs (K x 3)."""
+        acts = [e.activity for e in self.entries]
+        per_pool = np.repeat(np.arange(len(acts)), [e.n_pools for e in self.entries])
+        self._pool_pps = np.array([a.places_per_session for a in acts], dtype=float)[per_pool]
+        self._pool_spw = np.array([a.sessions_per_week for a in acts], dtype=float)[per_pool]
+        self._pool_on_demand = np.array([a.on_demand for a in acts], dtype=bool)[per_pool]
+        self.unit_costs = np.array([[unit_cost(a, part) for part in COST_PARTS] for a in acts],
+                                   dtype=float).reshape(len(acts), len(COST_PARTS))
+
+    def cost_quantities(self, week: int, enrolled: np.ndarray, taking_part: np.ndarray) -> np.ndarray:
+        """What the programme pays for this week, per entry (3 x K, rows ``COST_PARTS``): places
+        filled (participant-weeks) and sessions held (a cohort of ``places_per_session`` with at
+        least one member holds ``sessions_per_week`` sessions) while the programme runs the entry,
+        and pools whose handed-over places are in use after its end week (one week of running
+        cost each). ``enrolled``: households x entries this week; ``taking_part``: its rows with any.
+        Array operations over the enrolments (no loop over households)."""
+        rows = np.flatnonzero(taking_part)
+        k, r = pairs(enrolled[rows].T)
+        filled = np.bincount(self.pool_of(k, rows.take(r)), minlength=self.n_pools).astype(float)
+        running = (self._start <= week) & (week <= self._end)
+        handed = (week > self._end) & self._hands_over
+        run_pool, hand_pool = running[self._pool_entry], handed[self._pool_entry]
+        sessions = np.where(self._pool_on_demand, np.ceil(self._capacity / self._pool_pps),
+                            np.ceil(filled / self._pool_pps)) * self._pool_spw
+        per_entry = np.stack([filled * run_pool, sessions * run_pool, ((filled > 0) & hand_pool).astype(float)])
+        out = np.zeros((len(COST_PARTS), len(self.entries)))
+        for j in range(len(COST_PARTS)):
+            out[j] = np.bincount(self._pool_entry, weights=per_entry[j], minlength=len(self.entries))
+        return out
+
+    def price(self, quantities: np.ndarray) -> float:
+        """USD of ``quantities`` (3 x K, as ``cost_quantities``) at the catalogue's unit costs."""
+        return float((quantities * self.unit_costs.T).sum())
+
+
+COST_PARTS = ("places", "facilitators", "handover")
+COST_FIELDS = {"places": "cost_per_place_week", "facilitators": "cost_per_session",
+               "handover": "handover_cost_per_week"}
+"""The parts of the programme's cost and the catalogue field that prices each (model/activities.yaml):
+USD per participant-week of a place filled, per session held, per week a handed-over pool runs."""
+
+
+def unit_cost(activity: Activity, part: str) -> float:
+    """The catalogue's unit cost of one part of an activity's cost (USD)."""
+    return float(getattr(activity, COST_FIELDS[part]))
+
+
+def unit_cost_ranges(cat: dict[str, Activity] | None = None) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """Every unit cost of the catalogue with its range, ``(activity, part) -> (low, value, high)``:
+    the value times the activity's ``cost_range`` (ASSUMPTIONS; what ``cohesion compare`` draws)."""
+    out = {}
+    for name, act in (cat or catalogue()).items():
+        lo, hi = act.cost_range
+        for part in COST_PARTS:
+            v = unit_cost(act, part)
+            out[(name, part)] = (lo * v, v, hi * v)
+    return out
 

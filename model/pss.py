@@ -1,11 +1,12 @@
 """Psychosocial support: coping and MHPSS stigma (docs/model.md, section 7.3).
 
-    dc = alpha_coping * D_coping * (1 - c) - coping_decay * (c - c0)
+    dc = alpha_coping * D_coping * (1 - c) - coping_decay * (1 - capacity_sustain * K_v) * (c - c0)
     ds = -(alpha_stigma * D_stigma + stigma_peer * S) * s
 
 D are the household's weekly doses of the channels (programme.Programme.doses) and S the share
 of its neighbours who have taken part: stigma falls with continuous awareness and as people see
-others take part. Coping gains last, relaxing slowly to the initial value.
+others take part. Coping gains last, relaxing slowly to the initial value, more slowly where the
+village's local capacity K_v (trained focal points and staff, model/tension.py) is higher.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from .params import Params
 from .state import State
 
 
-def coping_change(c, c0, dose, p: Params):
-    return p.alpha_coping * dose * (1.0 - c) - p.coping_decay * (c - c0)
+def coping_change(c, c0, dose, k, p: Params):
+    return p.alpha_coping * dose * (1.0 - c) - p.coping_decay * (1.0 - p.capacity_sustain * k) * (c - c0)
+
+
+def local_capacity(state: State) -> np.ndarray:
+    """Each village's local capacity K_v (0 before the tension mechanism has set it up)."""
+    return getattr(state, "capacity", np.zeros(state.tension.shape[0]))
 
 
 def stigma_change(s, dose, nb_joined, p: Params):
@@ -33,15 +39,16 @@ class Pss(Mechanism):
 
     def step(self, state: State, world, week: Week) -> None:
         p = world.params
-        dc = coping_change(state.coping, state.coping0, week.doses["coping"], p)
+        k = local_capacity(state)[state.village]
+        dc = coping_change(state.coping, state.coping0, week.doses["coping"], k, p)
         ds = stigma_change(state.stigma, week.doses["stigma"], week.nb_joined, p)
         state.coping = clip01(state.coping + dc)
         state.stigma = clip01(state.stigma + ds)
 
     def reference(self, state: State, world, week: Week) -> None:
-        p, dose = world.params, week.doses
+        p, dose, k = world.params, week.doses, local_capacity(state)
         for i in range(state.n):
-            dc = coping_change(state.coping[i], state.coping0[i], dose["coping"][i], p)
+            dc = coping_change(state.coping[i], state.coping0[i], dose["coping"][i], k[state.village[i]], p)
             ds = stigma_change(state.stigma[i], dose["stigma"][i], week.nb_joined[i], p)
             state.coping[i] = min(max(state.coping[i] + dc, 0.0), 1.0)
             state.stigma[i] = min(max(state.stigma[i] + ds, 0.0), 1.0)

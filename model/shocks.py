@@ -3,6 +3,8 @@
 A shock of magnitude mu in village v hits with strength mu * (1 - shock_damping * M_v): it adds
 to tension and lowers the attitudes, well-being and resources of the households it targets
 (``SHOCKS``: which groups' attitudes towards whom, whose well-being, whose need or barriers).
+Each village keeps the week of its last incident (``state.last_incident``): an incident calls for
+on-demand mediation (model/tension.py).
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ as a risk to cohesion, not how each group reacts)."""
 assert tuple(SHOCKS) == EVENT_TYPES, "every event type needs its shock kind, and no other"
 
 
+def no_incident_yet(n_villages: int) -> np.ndarray:
+    """The week of each village's last incident before any has happened (long ago)."""
+    return np.full(n_villages, -10**6, dtype=np.int64)
+
+
 def strength(magnitude: float, mediation: np.ndarray, p: Params) -> np.ndarray:
     return magnitude * (1.0 - p.shock_damping * mediation)
 
@@ -120,11 +127,15 @@ class Events(Mechanism):
     def init(self, state: State, world) -> None:
         roles = world.scenario.group_roles()
         self.kinds = {name: kind.for_groups(roles) for name, kind in SHOCKS.items()}
+        state.last_incident = no_incident_yet(len(world.villages))
 
     def step(self, state: State, world, week: Week) -> None:
         for event, villages in world.events_at(week.number):
             apply_event(state, event, villages, world.params, self.kinds[event.type])
+            state.last_incident[villages] = week.number
 
     def reference(self, state: State, world, week: Week) -> None:
         for event, villages in world.events_at(week.number):
             apply_event_one_by_one(state, event, villages, world.params, self.kinds[event.type])
+            for v in villages:
+                state.last_incident[v] = week.number

@@ -8,7 +8,12 @@ Stress is (m + b) / 2, buffered by coping. Well-being x (WEMWBS as a share of it
 towards an equilibrium that rises with coping and falls with unbuffered stress,
 
     x* = x0 + theta_coping * (c - c0) - theta_stress * (stress * (1 - c) - stress0 * (1 - c0))
+            + theta_ties * sigma - theta_tension * (T_v - T0_v)
     dx = wellbeing_rate * (x* - x) + alpha_wellbeing * D_wellbeing * (1 - x) + mood_contagion * G
+
+sigma = n / (n + TIES_HALF) is the social support of the n ties the household has made in
+activities (model/ties.py), and T_v - T0_v the rise of its village's tension since week 0: a
+tenser village lowers well-being, a calmer one raises it.
 
 where G is the mean over neighbours of max(x_j - x_i, 0): healthy mood spreads through ties,
 low mood does not (Hill, Griffiths and House 2015). x0 is set so that week 0 is a fixed point
@@ -31,8 +36,23 @@ def relief(level, dose, rate):
     return -rate * dose * level
 
 
-def equilibrium(x0, c, c0, s, s0, p: Params):
-    return clip01(x0 + p.theta_coping * (c - c0) - p.theta_stress * (s * (1.0 - c) - s0 * (1.0 - c0)))
+TIES_HALF = 2.0
+"""Activity-made ties at which social support is half its full value: support saturates (the
+first confidants matter most). ASSUMPTION (range 1-4)."""
+
+
+def support(n_ties):
+    return n_ties / (n_ties + TIES_HALF)
+
+
+def equilibrium(x0, c, c0, s, s0, sigma, dt, p: Params):
+    return clip01(x0 + p.theta_coping * (c - c0) - p.theta_stress * (s * (1.0 - c) - s0 * (1.0 - c0))
+                  + p.theta_ties * sigma - p.theta_tension * dt)
+
+
+def activity_ties(net: SocialNetwork) -> np.ndarray:
+    """Ties each household has made in activities."""
+    return (np.bincount(net.new_src, minlength=net.n) + np.bincount(net.new_dst, minlength=net.n)).astype(float)
 
 
 def wellbeing_change(x, x_eq, dose, gap, p: Params):
@@ -59,8 +79,10 @@ class Stressors(Mechanism):
         state.need = clip01(state.need + relief(state.need, doses["need"], p.need_relief))
         state.barriers = clip01(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief))
         x = wellbeing_share(state.wellbeing)
+        sigma = support(activity_ties(world.network))
+        dt = np.where(state.present, (state.tension - state.tension0)[state.village], 0.0)  # not felt while away
         x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
-                           state.stress0, p)
+                           state.stress0, sigma, dt, p)
         gap = world.network.mean_upward_gap(x)
         x = clip01(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p))
         state.wellbeing = wellbeing_score(x)
@@ -73,8 +95,11 @@ class Stressors(Mechanism):
                                                                  p.barrier_relief))
         x_old = [wellbeing_share(state.wellbeing[i]) for i in range(state.n)]
         for i in range(state.n):
+            made = float(np.sum(net.new_src == i) + np.sum(net.new_dst == i))
+            v = state.village[i]
             x_eq = equilibrium(state.wellbeing0[i], state.coping[i], state.coping0[i],
-                               stress(state.need[i], state.barriers[i]), state.stress0[i], p)
+                               stress(state.need[i], state.barriers[i]), state.stress0[i], support(made),
+                               (state.tension[v] - state.tension0[v]) if state.present[i] else 0.0, p)
             ups = [max(x_old[j] - x_old[i], 0.0) for j in net.neighbours(i)]
             gap = sum(ups) / max(len(ups), 1)
             x = x_old[i] + wellbeing_change(x_old[i], x_eq, dose["wellbeing"][i], gap, p)

@@ -1,12 +1,15 @@
 """The virtual survey: what the programme measured, measured the same way (docs/model.md, 7.9).
 
-At the endline week a sample of ``sample_size`` respondents is drawn from the frame (households
-that took part in the programme, or all households), without replacement. The baseline wave
+At the endline week a sample of ``sample_size`` respondents is drawn from the frame (the
+participants: households with at least ``min_attendance_weeks`` weeks in the scenario's surveyed
+activities, ``Observer.frame``; or all households), without replacement. The baseline wave
 reports the same respondents' states recorded at the baseline week; items about change are
 asked at endline of the same respondents. The items are the survey outcomes of the registry
 (``model/outcomes.py``, ``survey=True``), each answered per respondent from the readings of the
-two waves; every item is a share in [0, 1] with the number of respondents behind it, overall, by
-group and by village. A respondent who had not arrived by the baseline week (model/presence.py)
+two waves; the items about perceived change by the respondent model (``model/respondent.py``,
+with each household's personal cut-off kept in the endline reading). Every item is a share in
+[0, 1] with the number of respondents behind it, overall, by group and by village
+(docs/survey.md). A respondent who had not arrived by the baseline week (model/presence.py)
 answers the endline only, and not the items about change.
 """
 

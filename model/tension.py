@@ -1,68 +1,161 @@
-"""Village tension and mediation capacity (docs/model.md, section 7.8).
+"""Village tension, mediation (scheduled and on demand), local capacity and support jealousy
+(docs/model.md, section 7.8).
 
-Mediation capacity M_v is built by mediation doses (CAC meetings, mediation, community
-engagement, capacity building) and lasts (CACs keep mediating):
+Mediation capacity M_v is built by mediation doses (CAC meetings, community engagement, capacity
+building) and by on-demand mediation, and lasts (CACs keep mediating); local capacity K_v (trained
+focal points and staff) slows its loss:
 
-    dM_v = mediation_gain * D_v * (1 - M_v) - mediation_decay * M_v
+    dM_v = mediation_gain * D_v * (1 - M_v) - mediation_decay * (1 - capacity_sustain * K_v) * M_v
+    dK_v = capacity_gain * C_v * (1 - K_v) - mediation_decay * K_v
 
-where D_v is the village's summed mediation dose per expected CAC household. Tension relaxes
-towards a level set by the village's attitudes and is worn down by mediation:
+D_v is the village's summed mediation dose per expected CAC household plus the on-demand sessions
+O_v = demand_v * offered_v, with demand_v = max((T_v - mediation_trigger) / (1 - mediation_trigger),
+[an incident hit v in the last RESPONSE_WEEKS weeks]) clipped to [0, 1]: mediation on demand happens
+only when tension or an incident calls for it, and more where tension is higher. C_v is the
+village's capacity-building dose per expected trainee. Tension relaxes towards a level set by the
+village's attitudes, is worn down by mediation and raised by unfair targeting (support jealousy):
 
     tension*_v = tension0_v * (1 - A_v) / (1 - A0_v)
-    dtension_v = tension_relax * (tension*_v - tension_v) - mediation_rate * M_v * tension_v
+    dtension_v = tension_relax * (tension*_v - T_v) - mediation_rate * M_v * T_v
+                 + support_jealousy * U_v * (1 - T_v)
+    U_v = sum_g pi_vg * max(sbar_v - s_vg, 0),   sbar_v = sum_g pi_vg * s_vg
 
-A0_v is the village's mean attitude towards other groups once attitudes have settled (week 0).
+s_vg is the share of group g's households in v served this week (weighted by how visible the
+service is, ``VISIBILITY``), pi_vg the group's share of the village: equal service gives U_v = 0
+whatever the volume of aid. A0_v is the village's mean attitude once attitudes have settled.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01
+from common.vocabulary import CHANNELS
+
+from .kernels import clip01, row_any
 from .mechanism import Mechanism, Week
 from .params import Params
 from .population import village_means
+from .shocks import no_incident_yet
 from .state import State
 
+MEDIATION = CHANNELS.index("mediation")
 
-def mediation_change(m, dose, p: Params):
-    return p.mediation_gain * dose * (1.0 - m) - p.mediation_decay * m
+VISIBILITY = {"individual": 0.5, "family": 0.5, "group": 1.0, "community": 1.0}
+"""How visible being served by an activity of each level is to the neighbours (support jealousy):
+group and community activities are seen by all; individual and family services half as much.
+ASSUMPTION (range 0.25-1 for individual and family; ODI 2022: *visible* exclusion drives it)."""
+
+RESPONSE_WEEKS = 4
+"""Weeks after an incident during which it calls for on-demand mediation. ASSUMPTION (range 1-8)."""
 
 
-def tension_change(t, t0, a, a0, m, p: Params):
+def mediation_change(m, dose, k, p: Params):
+    return p.mediation_gain * dose * (1.0 - m) - p.mediation_decay * (1.0 - p.capacity_sustain * k) * m
+
+
+def capacity_change(k, dose, p: Params):
+    return p.capacity_gain * dose * (1.0 - k) - p.mediation_decay * k
+
+
+def demand(t, weeks_since_incident, p: Params):
+    """How much on-demand mediation a village calls for (0-1): tension above the trigger, or a
+    recent incident."""
+    excess = np.clip((t - p.mediation_trigger) / max(1.0 - p.mediation_trigger, 1e-9), 0.0, 1.0)
+    return np.maximum(excess, 1.0 * (weeks_since_incident < RESPONSE_WEEKS))
+
+
+def unfairness(served, households):
+    """U_v from the served households (visibility-weighted) and the households of each group in
+    the village(s): the last axis is the groups (one village's row, or villages x groups)."""
+    n_v = households.sum(axis=-1, keepdims=True)
+    pi = households / np.maximum(n_v, 1.0)
+    s = served / np.maximum(households, 1.0)
+    s_bar = (pi * s).sum(axis=-1, keepdims=True)
+    return (pi * np.maximum(s_bar - s, 0.0)).sum(axis=-1)
+
+
+def tension_change(t, t0, a, a0, m, u, p: Params):
     target = t0 * (1.0 - a) / np.maximum(1.0 - a0, 1e-9)
-    return p.tension_relax * (target - t) - p.mediation_rate * m * t
+    return p.tension_relax * (target - t) - p.mediation_rate * m * t + p.support_jealousy * u * (1.0 - t)
+
+
+def visible_service(enrolled: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """Per household, the visibility of the most visible entry it is enrolled in (0 if none)."""
+    served = np.zeros(enrolled.shape[0])
+    for level in np.unique(visibility[visibility > 0]):  # ascending: the most visible wins
+        served = np.where(row_any(enrolled[:, visibility == level]), level, served)
+    return served
 
 
 class Tension(Mechanism):
-    """Mediation capacity builds up and tension moves, village by village."""
+    """Mediation (scheduled and on demand) and local capacity build up, and tension moves,
+    village by village."""
 
     name = "tension"
 
     def init(self, state: State, world) -> None:
-        nv = len(world.villages)
+        nv, roles, prog = len(world.villages), world.scenario.population.roles, world.programme
         state.village_attitude0 = village_means(state.mean_other_attitude(), state.village, nv, state.present)
         n_v = np.bincount(state.village, minlength=nv)
-        self.expected_cac = np.maximum(1.0, world.scenario.population.roles.cac * n_v)
+        self.expected_cac = np.maximum(1.0, roles.cac * n_v)
+        self.expected_trainees = np.maximum(1.0, (roles.cac + roles.deviant + roles.volunteer) * n_v)
+        self.visibility = np.array([VISIBILITY[e.activity.level] for e in prog.entries], dtype=float)
+        self.offer = np.zeros((len(prog.entries), nv))  # on-demand mediation sessions per entry and village
+        for e in prog.entries:
+            if e.activity.on_demand:
+                self.offer[e.index, list(e.villages)] = prog.channel_matrix[e.index, MEDIATION]  # sessions x strength
+        self.n_groups = state.attitude.shape[1]
+        state.capacity = np.zeros(nv)            # local capacity K_v
+        state.mediation_sessions = np.zeros(nv)  # on-demand mediation sessions held, cumulated
+        state.unfairness = np.zeros(nv)          # U_v of the week
+        if not hasattr(state, "last_incident"):
+            state.last_incident = no_incident_yet(nv)
+
+    def offered(self, world, week: int) -> np.ndarray:
+        """On-demand mediation sessions the running entries offer each village this week."""
+        return self.offer[world.programme.week(week).active].sum(axis=0)
 
     def step(self, state: State, world, week: Week) -> None:
-        p, nv = world.params, state.tension.shape[0]
+        p, nv, ng = world.params, state.tension.shape[0], self.n_groups
+        on_demand = demand(state.tension, week.number - state.last_incident, p) * self.offered(world, week.number)
+        state.mediation_sessions += on_demand
         dose_v = np.bincount(state.village, weights=week.doses["mediation"], minlength=nv) / self.expected_cac
-        state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v, p))
+        cap_v = np.bincount(state.village, weights=week.doses["capacity"], minlength=nv) / self.expected_trainees
+        state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v + on_demand,
+                                                                    state.capacity, p))
+        state.capacity = clip01(state.capacity + capacity_change(state.capacity, cap_v, p))
+        cell = state.village.astype(np.int64) * ng + state.group
+        served = np.bincount(cell, weights=visible_service(week.enrolled, self.visibility) * state.present,
+                             minlength=nv * ng).reshape(nv, ng)
+        households = np.bincount(cell, weights=state.present.astype(float), minlength=nv * ng).reshape(nv, ng)
+        state.unfairness = unfairness(served, households)
         a_v = village_means(state.mean_other_attitude(), state.village, nv, state.present)
-        dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation, p)
+        dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation,
+                            state.unfairness, p)
         state.tension = clip01(state.tension + dt)
 
     def reference(self, state: State, world, week: Week) -> None:
-        p, ng = world.params, state.attitude.shape[1]
+        p, ng, doses = world.params, self.n_groups, week.doses
+        offered = self.offered(world, week.number)
         for v in range(state.tension.shape[0]):
             in_v = [i for i in range(state.n) if state.village[i] == v and state.present[i]]
-            dose_v = sum(week.doses["mediation"][i] for i in range(state.n) if state.village[i] == v) / self.expected_cac[v]
-            state.mediation[v] = _clip(state.mediation[v] + mediation_change(state.mediation[v], dose_v, p))
+            on_demand = demand(state.tension[v], week.number - state.last_incident[v], p) * offered[v]
+            state.mediation_sessions[v] += on_demand
+            dose_v = sum(doses["mediation"][i] for i in range(state.n) if state.village[i] == v) / self.expected_cac[v]
+            cap_v = sum(doses["capacity"][i] for i in range(state.n) if state.village[i] == v) / self.expected_trainees[v]
+            state.mediation[v] = _clip(state.mediation[v] + mediation_change(state.mediation[v], dose_v + on_demand,
+                                                                              state.capacity[v], p))
+            state.capacity[v] = _clip(state.capacity[v] + capacity_change(state.capacity[v], cap_v, p))
+            served, households = np.zeros(ng), np.zeros(ng)
+            for i in in_v:
+                ks = [k for k in range(week.enrolled.shape[1]) if week.enrolled[i, k]]
+                served[state.group[i]] += max([self.visibility[k] for k in ks], default=0.0)
+                households[state.group[i]] += 1.0
+            state.unfairness[v] = unfairness(served, households)
             att = [sum(state.attitude[i, h] for h in range(ng) if h != state.group[i]) / (ng - 1) for i in in_v]
             a_v = sum(att) / max(len(att), 1)
             dt = tension_change(state.tension[v], state.tension0[v], a_v, state.village_attitude0[v],
-                                state.mediation[v], p)
+                                state.mediation[v], state.unfairness[v], p)
             state.tension[v] = _clip(state.tension[v] + dt)
 
 

@@ -127,7 +127,9 @@ fig.tight_layout()
 live_charts([run], [spec.name])
 
 # %% [markdown]
-# The virtual survey samples the households that took part, at the endline week, and reads their
+# The virtual survey samples the participants at the endline week (households with at least
+# `min_attendance_weeks` weeks in the surveyed activities: IOM's structured service lines, not
+# awareness sessions or community events; docs/survey.md), and reads their
 # answers at both waves. In a population that changes, some respondents arrived after the
 # baseline week; their baseline answers are read from the state they were set up with before
 # arriving, so the survey's baseline is not a survey of the people who were there at week 0. How
@@ -136,8 +138,8 @@ live_charts([run], [spec.name])
 # %%
 frame = run.survey_frame()
 arrived_later = frame & (run.state.arrival_week > spec.survey.baseline_week)
-print(f"survey frame: {frame.sum()} households that took part in some activity (awareness sessions reach "
-      f"nearly everyone); {arrived_later.sum()} of them ({arrived_later.sum() / frame.sum():.0%}) arrived after "
+print(f"survey frame: {frame.sum()} households with at least {spec.survey.min_attendance_weeks} weeks in the "
+      f"surveyed activities; {arrived_later.sum()} of them ({arrived_later.sum() / frame.sum():.0%}) arrived after "
       f"week {spec.survey.baseline_week}")
 survey_wide(run).query("item in ['acceptance', 'wellbeing_mean']")
 
@@ -161,9 +163,10 @@ survey_wide(run).query("item in ['acceptance', 'wellbeing_mean']")
 # %%
 COUNTERPART = {                      # IOM line -> the Qayyarah entry whose weeks it takes
     "specialised_services": "individual_counselling",   # individual level (layer 1)
+    "case_management": "individual_counselling",        # individual level, referrals (layer 1)
     "support_groups": "peer_groups",                    # peer/support groups (layer 1)
     "awareness_raising": "awareness_raising",           # throughout
-    "cac_mediation": "cac_mediation",                   # throughout
+    "mediation_on_demand": "cac_mediation",             # throughout (called when tension asks)
     "recreation": "recreation",                         # group level, mixed (layer 2)
     "income_generating": "vocational_training",         # livelihood work (layer 2)
     "capacity_building": "community_engagement",        # community level (layer 3)

@@ -11,7 +11,11 @@ programme entries of the named activities (``change``):
   ``places_scale``    their places are multiplied by this (intensity);
   ``places_share``    the share of places held by these entries, out of these entries plus
                       ``versus``, with the total kept (a budget-neutral reallocation);
-  ``handover_share``  share of places handed over to the community at the end.
+  ``handover_share``  share of places handed over to the community at the end;
+  ``targeting_equal`` (no activities) the scenario's ``targeting`` (docs/model.md 7.2): each
+                      group's share of the places in activities that mix groups is this weight
+                      times an equal share plus (1 - it) times the group's share of the scenario's
+                      households (0: places held in proportion to the groups' sizes; 1: equal).
 
 Weeks and places are rounded to whole numbers (places at least 1).
 """
@@ -28,7 +32,8 @@ from common.strict import Strict
 
 from .schema import Scenario
 
-CHANGES = ("start_week", "shift_weeks", "duration_scale", "places_scale", "places_share", "handover_share")
+CHANGES = ("start_week", "shift_weeks", "duration_scale", "places_scale", "places_share", "handover_share",
+           "targeting_equal")
 
 
 def finite_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
@@ -45,8 +50,9 @@ def ordered(bounds: tuple[float, float]) -> str | None:
 
 class DesignFactor(Strict):
     change: Literal["start_week", "shift_weeks", "duration_scale", "places_scale", "places_share",
-                    "handover_share"]
-    activities: list[str] = Field(min_length=1, description="programme entries of these activities change")
+                    "handover_share", "targeting_equal"]
+    activities: list[str] = Field(default_factory=list, description="programme entries of these activities change "
+                                  "(at least one; none for targeting_equal, which changes the whole programme)")
     versus: list[str] = Field(default_factory=list, description="places_share only: the other side")
     bounds: tuple[float, float] = Field(description="lower below upper in a sweep file (load_sweep checks)")
     doc: str = ""
@@ -63,8 +69,12 @@ class DesignFactor(Strict):
             raise ValueError("places_share needs 'versus': the activities that hold the other places")
         if self.change != "places_share" and self.versus:
             raise ValueError(f"'versus' is for places_share only, not {self.change}")
+        if (self.change == "targeting_equal") == bool(self.activities):
+            raise ValueError("targeting_equal takes no 'activities' (it sets the shares of all mixed activities)"
+                             if self.activities else f"{self.change} needs 'activities': at least one")
         limits = {"start_week": (0, math.inf), "duration_scale": (0, math.inf), "places_scale": (0, math.inf),
-                  "places_share": (0, 1), "handover_share": (0, 1), "shift_weeks": (-math.inf, math.inf)}
+                  "places_share": (0, 1), "handover_share": (0, 1), "shift_weeks": (-math.inf, math.inf),
+                  "targeting_equal": (0, 1)}
         low, high = limits[self.change]
         if not (low <= lo and hi <= high) or (self.change in ("duration_scale", "places_scale") and lo <= 0):
             raise ValueError(f"bounds {list(self.bounds)} outside what {self.change} allows "
@@ -119,10 +129,22 @@ def apply_design(scenario: Scenario, design: dict[str, DesignFactor], values: di
                 e["handover_share"] = v
     raw = scenario.model_dump()
     raw["programme"] = entries
+    for name, d in design.items():
+        if d.change == "targeting_equal":
+            raw["targeting"] = blended_targeting(scenario, float(values[name]))
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:
         raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())) from None
+
+
+def blended_targeting(scenario: Scenario, weight: float) -> dict[str, float]:
+    """Shares of places: ``weight`` x equal shares + (1 - weight) x the groups' shares of households."""
+    sizes = {g: sum(v.households.get(g, 0) for v in scenario.population.villages.values())
+             + sum(m.households for m in scenario.population.movements if m.kind == "arrive" and m.group == g)
+             for g in scenario.group_names()}
+    total = sum(sizes.values())
+    return {g: weight / len(sizes) + (1.0 - weight) * n / total for g, n in sizes.items()}
 
 
 def shift_context(scenario: Scenario, tension_shift: float = 0.0, leadership_shift: float = 0.0) -> Scenario:

@@ -218,12 +218,43 @@ class Event(Strict):
     magnitude: float = Field(default=0.2, ge=0, le=1)
 
 
+def structured_activities() -> list[str]:
+    """The catalogue's activities whose participants the programme surveyed, by default: those with
+    enrolment over several weeks (``cycle_weeks`` above 1) open to households at large, the
+    structured activities that make the programme's layers; not awareness sessions or one-off
+    community events (one-week cycles), not the committees and trainings of role holders (CAC
+    members, volunteers, positive deviants: ``eligible_roles``), nor activities delivered on demand
+    without enrolment. An interpretation of DOMAIN.md ("baseline and endline surveys of
+    participants"), which does not say whom the surveys counted as participants."""
+    return [name for name, a in catalogue().items()
+            if a.cycle_weeks > 1 and not a.eligible_roles and not getattr(a, "on_demand", False)]
+
+
 class Survey(Strict):
     baseline_week: int = Field(default=0, ge=0)
     endline_week: int = Field(ge=1)
     sample_size: int = Field(ge=1, description="respondents per wave")
     frame: Literal["participants", "households"] = Field(
         default="participants", description="who is sampled: programme participants or all households")
+    surveyed_activities: list[str] = Field(
+        default_factory=structured_activities,
+        description="activities (catalogue names) whose participants make the frame 'participants'; default: "
+                    "the structured activities (enrolment over several weeks, open to all households), not "
+                    "awareness sessions, one-off community events or role holders' committees and trainings "
+                    "(an interpretation of DOMAIN.md)")
+    min_attendance_weeks: int = Field(
+        default=4, ge=1, le=520,
+        description="weeks enrolled in the surveyed activities by the endline week to count as a participant "
+                    "(ASSUMPTION: 4, about a month of sessions; range 1-8)")
+
+    @field_validator("surveyed_activities")
+    @classmethod
+    def _known_activities(cls, v: list[str]) -> list[str]:
+        unknown = [a for a in v if a not in catalogue()]
+        if unknown:
+            raise ValueError(f"unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; allowed: "
+                             f"{', '.join(catalogue())}")
+        return v
 
 
 class Scenario(Strict):
@@ -235,6 +266,12 @@ class Scenario(Strict):
     programme: list[ProgrammeEntry] = []
     events: list[Event] = []
     survey: Survey
+    targeting: Literal["proportional", "equal"] | dict[str, float] = Field(
+        default="proportional",
+        description="shares of the places in activities that mix groups held for each group (docs/model.md 7.2): "
+                    "'proportional' (no shares: places go to the willing in random order), 'equal' (the same "
+                    "share for every group) or group -> share (declared groups, shares >= 0 summing to 1); "
+                    "places a group does not fill go to anyone willing")
     assumptions: dict[str, str] = Field(default_factory=dict,
                                         description="where each assumed figure comes from, for readers")
 
@@ -268,6 +305,7 @@ class Scenario(Strict):
                 for v in event.villages:
                     if v not in villages:
                         problems.append(f"events[{i}].villages: unknown village '{v}'; allowed: {villages}")
+        problems += self._targeting_problems()
         s = self.survey
         if s.endline_week <= s.baseline_week:
             problems.append(f"survey.endline_week {s.endline_week} is not after baseline_week {s.baseline_week}")
@@ -275,8 +313,8 @@ class Scenario(Strict):
             problems.append(f"survey.endline_week {s.endline_week} is after horizon_weeks {self.horizon_weeks}")
         frame_size = 0 if problems else self.frame_size()
         if not problems and s.sample_size > frame_size:
-            who = ("households expected to be eligible for the programme (its villages, groups and roles)"
-                   if s.frame == "participants" else "households")
+            who = ("households expected to be eligible for the programme's surveyed activities (their villages, "
+                   "groups and roles)" if s.frame == "participants" else "households")
             problems.append(f"survey.sample_size {s.sample_size} is larger than the {frame_size} {who}; "
                             f"allowed: at most {frame_size}")
         if problems:
@@ -290,6 +328,29 @@ class Scenario(Strict):
         """The declared groups, in the scenario's order (a household's group code indexes this)."""
         return list(self.population.groups)
 
+    def _targeting_problems(self) -> list[str]:
+        if not isinstance(self.targeting, dict):
+            return []
+        groups = self.group_names()
+        problems = [f"targeting: unknown group '{g}'; declared groups: {groups}" for g in self.targeting
+                    if g not in groups]
+        problems += [f"targeting.{g}: share {v} is negative or not a number; allowed: a share in [0, 1]"
+                     for g, v in self.targeting.items() if not 0 <= v <= 1]
+        total = sum(self.targeting.values())
+        if not problems and abs(total - 1.0) > 1e-6:
+            problems.append(f"targeting: shares sum to {total:g}; allowed: shares summing to 1 (or 'proportional', "
+                            f"'equal')")
+        return problems
+
+    def targeting_shares(self) -> list[float] | None:
+        """Each group's share of the places in mixed activities, in group order (missing groups 0),
+        or None where places go without shares ('proportional')."""
+        if self.targeting == "proportional":
+            return None
+        if self.targeting == "equal":
+            return [1.0 / len(self.population.groups)] * len(self.population.groups)
+        return [float(self.targeting.get(g, 0.0)) for g in self.group_names()]
+
     def group_roles(self) -> list[str]:
         """The role of each declared group, in the same order."""
         return list(self.population.groups.values())
@@ -302,11 +363,11 @@ class Scenario(Strict):
 
     def frame_size(self) -> int:
         """Households the survey can sample from: all, or those eligible for some entry of the
-        programme (``model.programme.entry_reach``: villages, groups and roles), in expectation
-        (roles are drawn at random), rounded down."""
+        programme whose activity is surveyed (``model.programme.entry_reach``: villages, groups and
+        roles), in expectation (roles are drawn at random), rounded down."""
         if self.survey.frame == "households":
             return self.n_households()
-        return int(math.floor(expected_frame(self) + 1e-9))
+        return int(math.floor(expected_frame(self, set(self.survey.surveyed_activities)) + 1e-9))
 
     def n_households(self) -> int:
         return sum(sum(v.households.values()) for v in self.population.villages.values())

@@ -34,7 +34,8 @@ def test_without_intervention_the_survey_stays_at_its_baseline(seed):
     # week 0 is an equilibrium (influence and well-being settle before the run): measured change 0.000
     for item in ("acceptance", "openness", "wellbeing_mean", "wellbeing_good"):
         assert abs(overall(s, "endline", item) - overall(s, "baseline", item)) <= 0.01, item
-    assert overall(s, "endline", "tension_created") == 0.0
+    # nobody took part, so nobody is asked whether the programme created tension (docs/survey.md)
+    assert not (s.item == "tension_created").any()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

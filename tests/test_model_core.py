@@ -118,10 +118,11 @@ def test_survey_frame_is_who_had_taken_part_by_the_endline():
     raw["survey"] = {"baseline_week": 0, "endline_week": 20, "sample_size": 60}
     m = CohesionModel(build(raw), rng=6)
     m.run(weeks=20)
-    by_endline = m.state.ever.copy()
+    # participants: at least min_attendance_weeks in the surveyed activities (docs/survey.md)
+    by_endline = m.state.attendance >= m.spec.survey.min_attendance_weeks
     at_endline = m.survey_results()
     m.run()
-    assert m.state.ever.sum() > by_endline.sum()      # the handed-over activity kept recruiting
+    assert (m.state.attendance >= m.spec.survey.min_attendance_weeks).sum() > by_endline.sum()  # kept recruiting
     np.testing.assert_array_equal(m.survey_frame(), by_endline)
     pd.testing.assert_frame_equal(m.survey_results(), at_endline)
 
@@ -135,6 +136,7 @@ def test_the_survey_frame_check_counts_eligibility_as_the_programme_does():
 
     raw = small_raw()
     raw["programme"] = [{"activity": "cac_mediation", "start_week": 2, "end_week": 40}]
+    raw["survey"]["surveyed_activities"] = ["cac_mediation"]  # not surveyed by default (a committee)
     raw["survey"]["sample_size"] = 60
     with pytest.raises(ValueError, match="expected to be eligible"):
         build(raw)
