@@ -27,7 +27,8 @@ from common.vocabulary import WAVES, Wave
 
 from . import respondent
 from .kernels import row_any_positive
-from .state import WEMWBS_MAX, mean_over_others, min_over_others
+from .contact import readiness
+from .state import WEMWBS_MAX, mean_over_others, min_over_others, wellbeing_share
 
 if TYPE_CHECKING:
     from .model import CohesionModel
@@ -221,9 +222,20 @@ register(Outcome("participating", "share of households", "taking part in an acti
 register(Outcome("cross_group_ties", "ties per household", "ties to households of other groups",
                  of=lambda r: r.cross_ties, weekly=True, waves=BOTH, on="households", proportion=False,
                  headline=True))
+def _open_to_contact(r: Reading) -> np.ndarray:
+    """Readiness for contact (docs/model.md 7.5: coping, well-being, familiarity, the village's
+    tension; no activity under way) averaged over the other groups, at or above the readiness at
+    which contact is as likely positive as negative. Not an attitude: well-being and coping open
+    people to contact before their views change (DOMAIN.md, mechanisms)."""
+    ready = readiness(r.coping[:, None], wellbeing_share(r.wellbeing)[:, None], r.familiarity,
+                      r.tension[r.village][:, None], 0.0, r.params)
+    return mean_over_others(ready, r.other) >= r.params.readiness_threshold
+
+
 # survey items (docs/model.md, 7.9)
-register(Outcome("openness", "share of respondents", "mean attitude to other groups at or above the threshold",
-                 of=lambda r: r.mean_other >= r.params.acceptance_threshold, waves=BOTH, survey=True))
+register(Outcome("openness", "share of respondents",
+                 "ready for contact with the other groups: contact now would more likely go well than badly",
+                 of=_open_to_contact, waves=BOTH, survey=True))
 register(Outcome("wellbeing_mean", "share of the scale's maximum", "mean WEMWBS score / 70",
                  of=lambda r: r.wellbeing / WEMWBS_MAX, waves=BOTH, survey=True, proportion=False,
                  headline=True))
