@@ -152,8 +152,9 @@ def prepare_job(targets_path: Path, scenario_path: Path, scenario: Scenario, bud
 def run_abc(job: Job, restart: bool, console: Console) -> Fitted:
     """Run (or resume) the ABC-SMC with a progress line per generation; the posterior's tables."""
     budget = job.budget
-    console.print(f"[bold]calibrate[/] {len(job.targets.reported())} reported figures of "
-                  f"{escape(str(job.targets_path))} on {escape(job.scenario.name)}; {len(job.calibrated)} parameters; "
+    n_fit, n_rep = len(job.targets.fitted()), len(job.targets.reported())
+    console.print(f"[bold]calibrate[/] {n_fit} reported figures of "
+                  f"{escape(str(job.targets_path))} (the other {n_rep - n_fit} set the initial state: checked, not fitted) on {escape(job.scenario.name)}; {len(job.calibrated)} parameters; "
                   f"budget {job.budget_name} ({budget.population} particles, at most {budget.generations} "
                   f"generations, {budget.max_simulations} simulations, {budget.max_minutes:g} min); "
                   f"results in {escape(str(job.out))}")
@@ -239,11 +240,12 @@ def report_results(job: Job, fitted: Fitted, install: bool, console: Console) ->
         "targets_reported": int(fit.observed.notna().sum()),
         "recovered": (bool(fitted.intervals.recovered.all()) if job.recovery else None),
         "piles_at_edge": fitted.intervals.loc[fitted.intervals.piles_at_edge, "parameter"].tolist(),
-        "provenance": results.provenance(
+        "provenance": {**results.provenance(
             {"targets": job.targets_path, "scenario": job.scenario_path, "parameters": PARAMETERS_PATH},
             {"budget": job.budget_name, "seed": job.seed, "name": job.name, "recovery": job.recovery}),
+            "files": written_files(job.out)},
     }
-    (job.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    write_summary(job.out, summary)
     for _, row in fitted.intervals[fitted.intervals.piles_at_edge].iterrows():
         console.print(f"[yellow]structural finding:[/] {escape(row.parameter)} has "
                       f"{max(row.share_outer_low, row.share_outer_high):.0%} of its posterior in the outer 5% of "
@@ -258,6 +260,25 @@ def report_results(job: Job, fitted: Fitted, install: bool, console: Console) ->
                   f"({session} simulations in {fitted.abc_seconds:.0f} s this session, "
                   f"{summary['simulations_per_second']} sims/s; {total} in all)")
     return summary
+
+
+RESULT_FILES = ("posterior.csv", "intervals.csv", "generations.csv", "fit.csv", "predictions.csv", "marginals.png",
+                "pairs.png", "observed_vs_predicted.png")
+
+
+def written_files(out: Path) -> dict[str, str]:
+    """The sha256 of each results file in ``out``: what the summary's provenance lists, and what
+    marking the folder stale removes when a new session starts (``runner.results.mark_stale``)."""
+    return {name: results.sha256_file(out / name) for name in RESULT_FILES if (out / name).is_file()}
+
+
+def write_summary(out: Path, summary: dict) -> None:
+    """summary.json, written last (under a temporary name, then renamed); the folder is no longer
+    stale."""
+    tmp = out / ".tmp-summary.json"
+    tmp.write_text(json.dumps(summary, indent=1, default=float))
+    tmp.replace(out / "summary.json")
+    (out / results.STALE).unlink(missing_ok=True)
 
 
 def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: str, name: str | None, *, seed: int,
@@ -285,7 +306,12 @@ def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: st
         "predictive_check": {"command": command or " ".join(["cohesion", *sys.argv[1:]]), "versions": versions(),
                              "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")},
     })
-    summary_path.write_text(json.dumps(summary, indent=1, default=float))
+    if isinstance(summary.get("provenance"), dict) and "files" in summary["provenance"]:
+        summary["provenance"]["files"] = written_files(out)
+    if summary_path.is_file() or not results.is_stale(out):
+        write_summary(out, summary)
+    else:
+        summary_path.write_text(json.dumps(summary, indent=1, default=float))  # still stale: its ABC never ended
     show_fit(fit, console)
     if install:
         install_posterior(out)

@@ -20,11 +20,13 @@ from .targets import TargetsFile
 
 # Known values, away from the defaults and inside the declared ranges (model/params.py).
 TRUTH = {
-    "acceptance_threshold": 0.47,
-    "alpha_contact_pos": 0.09,
     "readiness_threshold": 0.2,
-    "stubbornness_victims": 0.45,
+    "w_ready_tension": 0.6,
     "stubbornness_other": 0.4,
+    "stubbornness_victims": 0.45,
+    "legitimisation_rate": 0.004,
+    "alpha_contact_pos": 0.09,
+    "contact_neg_ratio": 2.5,
     "alpha_coping": 0.1,
     "theta_coping": 0.5,
 }
