@@ -252,9 +252,9 @@ def report_results(job: Job, fitted: Fitted, install: bool, console: Console) ->
                       f"its range ({row.prior_low:g}-{row.prior_high:g}): the data push it past what the model allows; "
                       "answer with a mechanism, not a wider range (docs/calibration.md)")
     if install and not job.recovery:
-        install_posterior(job.out)
+        kept = install_posterior(job.out)
         console.print(f"installed the posterior as {POSTERIOR_PATH} (used by cohesion run by default), "
-                      f"its fit table and figures in {INSTALLED}/")
+                      f"its fit table and figures in {INSTALLED}/{kept_note(kept)}")
     console.print(f"wrote {escape(str(job.out))}: posterior.csv, intervals.csv, generations.csv, fit.csv, "
                   f"predictions.csv, marginals.png, pairs.png, observed_vs_predicted.png, summary.json "
                   f"({session} simulations in {fitted.abc_seconds:.0f} s this session, "
@@ -314,19 +314,35 @@ def run_predictive_check(targets_path: Path, scenario: Scenario, budget_name: st
         summary_path.write_text(json.dumps(summary, indent=1, default=float))  # still stale: its ABC never ended
     show_fit(fit, console)
     if install:
-        install_posterior(out)
-        console.print(f"installed {escape(str(out))}'s posterior and its new fit table and figures in {INSTALLED}/")
+        kept = install_posterior(out)
+        console.print(f"installed {escape(str(out))}'s posterior and its new fit table and figures in "
+                      f"{INSTALLED}/{kept_note(kept)}")
     console.print(f"wrote {escape(str(out))}: fit.csv, predictions.csv, observed_vs_predicted.png, summary.json "
                   f"({runs} posterior-predictive runs in {seconds:.0f} s)")
     return summary
 
 
-def install_posterior(out: Path) -> None:
-    """Make ``out``'s posterior the one ``cohesion run`` uses; keep its fit table and figures beside it."""
+FROZEN = ("predictions.csv",)
+"""Installed files never overwritten: ``calibration/fit/predictions.csv`` is the first registered
+prediction of the held-back figures (``calibration/validate.py``); a new posterior's predictions
+are registered with ``cohesion validate --predict``."""
+
+
+def install_posterior(out: Path) -> list[str]:
+    """Make ``out``'s posterior the one ``cohesion run`` uses; keep its fit table and figures beside it.
+    Returns the installed files kept as they were (``FROZEN``)."""
     shutil.copyfile(out / "posterior.csv", POSTERIOR_PATH)
     INSTALLED.mkdir(exist_ok=True)
+    kept = [name for name in INSTALLED_FILES if name in FROZEN and (INSTALLED / name).is_file()]
     for name in INSTALLED_FILES:
-        shutil.copyfile(out / name, INSTALLED / name)
+        if name not in kept:
+            shutil.copyfile(out / name, INSTALLED / name)
+    return kept
+
+
+def kept_note(kept: list[str]) -> str:
+    return "".join(f"; kept {INSTALLED / name}, the first registered prediction (never overwritten: register this "
+                   "posterior's with cohesion validate --predict)" for name in kept)
 
 
 def show_fit(fit: pd.DataFrame, console: Console) -> None:

@@ -9,19 +9,29 @@
   samplers spread them over local processes (default) or a Dask cluster (``scheduler``).
 - Resume: the run lives in ``<out>/abc.db`` (pyabc's SQLite history). A finished generation
   is never lost: starting again with the same name loads the history and goes on from the
-  next generation (``ABCSMC.load``).
+  next generation (``ABCSMC.load``). The results an earlier session wrote from it (the files
+  its ``summary.json`` lists, and the summary) are removed and the folder marked ``STALE`` as
+  soon as a session starts (``runner.results.mark_stale``); the session writes them anew
+  when it finishes.
+- Processes: the local sampler's workers exit when the calibration's process is gone, also
+  when it was killed with SIGKILL (``OrphanFreeSampler``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
+import os
+import signal
 import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +132,58 @@ def make_sampler(workers: int | None = None, scheduler: str | None = None):
     workers = workers or default_workers()
     if workers == 1:
         return pyabc.sampler.SingleCoreSampler()
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    return OrphanFreeSampler(n_procs=workers)
+
+
+class OrphanFreeSampler(pyabc.sampler.MulticoreEvalParallelSampler):
+    """pyabc's multicore sampler whose worker processes exit when the calibration's process is gone.
+
+    pyabc forks its workers for each generation and stops them itself when the generation ends or
+    the process exits normally; a process killed with SIGKILL cannot, and its workers would go on
+    sampling. Each worker runs ``simulate_one`` (pyabc's public sampler interface), wrapped here
+    so that its first call in a worker arranges the worker's exit with its parent."""
+
+    def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+        return super().sample_until_n_accepted(n, ExitWithParent(simulate_one, os.getpid()), t, **kwargs)
+
+
+class ExitWithParent:
+    """``fn``, and in any process other than ``parent`` (a forked worker), first ``exit_with_parent``."""
+
+    def __init__(self, fn: Callable, parent: int):
+        self.fn, self.parent, self.armed_in = fn, parent, parent
+
+    def __call__(self, *args, **kwargs):
+        if self.armed_in != os.getpid():
+            self.armed_in = os.getpid()
+            exit_with_parent(self.parent)
+        return self.fn(*args, **kwargs)
+
+
+PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
+def exit_with_parent(parent: int) -> None:
+    """Make this process exit when ``parent`` does: on Linux the kernel sends it SIGKILL when its
+    parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread polls ``os.getppid()``.
+    A parent already gone by then means exiting at once."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_poll_parent, args=(parent,), daemon=True, name="exit-with-parent").start()
+
+
+def _poll_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 @dataclass
@@ -166,6 +227,11 @@ def calibrate(scenario: Scenario, targets: TargetsFile, calibrated: list[str], b
     if base != Params():
         config["base"] = base.as_dict()
     resume = prepare_folder(out, config, restart)
+    results.mark_stale(out, (
+        f"The results in this folder are being remade: a calibration session started "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')} by `{results.command_line()}` writes them when it "
+        "finishes.\nIf it was interrupted, the same command continues it (the finished generations are kept in "
+        "abc.db)."))
     np.random.seed(seed)
     abc = make_abc(scenario, targets, calibrated, budget, seed=seed, base=base, workers=workers,
                    scheduler=scheduler)

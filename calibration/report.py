@@ -29,14 +29,17 @@ KEY_COLUMNS = ["wave", "item", "group", "village"]
 
 
 def predictive_survey(post: pd.DataFrame, scenario: Scenario, runs: int, seed: int, *, workers: int | None = None,
-                      scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
-    """Survey rows of ``runs`` full runs, each on a parameter set drawn from the posterior."""
+                      scheduler: str | None = None, progress: bool = True, **store) -> pd.DataFrame:
+    """Survey rows of ``runs`` full runs, each on a parameter set drawn from the posterior.
+
+    ``store``: ``out``, ``resume``, ``record`` of ``runner.run_batch`` (finished runs kept on disk,
+    so that an interrupted batch resumes; ``cohesion validate --predict``)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 1,)))
     sets = draw_params(post, runs, rng)
     tasks = [Task(index=k, scenario=scenario, params=sets[k], root_seed=seed, seed_key=10**6 + k, replicate=k)
              for k in range(runs)]
     extra = {"scheduler": scheduler} if scheduler else {}
-    res = run_batch(tasks, workers=workers, progress=progress, label="posterior predictive", **extra)
+    res = run_batch(tasks, workers=workers, progress=progress, label="posterior predictive", **extra, **store)
     return res["survey"]
 
 

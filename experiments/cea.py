@@ -12,11 +12,12 @@ no-intervention scenario's, paired by replicate):
     the vertical axis, effect on the horizontal one), the efficiency frontier.
 ``per_10k``
     Effect gained over no intervention per 10,000 USD spent: the plain ratio, not an ICER.
-``acceptability``
+``acceptability`` and ``acceptability_frontier``
     The cost-effectiveness acceptability curve: for each willingness to pay per unit of
     effect, the probability that each option has the highest net monetary benefit
     ``wtp * effect - cost``, over draws that pair costs and effects (replicates x posterior
-    draws x cost-assumption draws).
+    draws x cost-assumption draws); and the acceptability frontier: at each willingness to pay,
+    the option of highest expected net benefit and its probability of being the best buy.
 
 Numbers are compared exactly (no tolerance): means from a simulation seldom tie by chance, and
 ties that matter (options with the same assumed cost, an option compared with itself) are exact.
@@ -288,3 +289,29 @@ def acceptability(cost_draws, effect_draws, wtp, options=None) -> pd.DataFrame:
     rows = [_share_of_best(lam * effect - cost) for lam in lambdas]
     return pd.DataFrame(rows, index=pd.Index(lambdas, name="wtp"),
                         columns=pd.Index(options, name="option"))
+
+
+def acceptability_frontier(cost_draws, effect_draws, wtp, options=None) -> pd.DataFrame:
+    """The cost-effectiveness acceptability frontier (CEAF) of Fenwick et al. (2001).
+
+    Parameters are those of ``acceptability``. At each willingness to pay, the option a decision
+    maker would choose is the one of highest *expected* net monetary benefit (mean over draws of
+    ``wtp * effect - cost``), which need not be the one most often best in the draws (the CEAC's
+    highest curve) when the net benefit's distribution is skewed. The frontier is that option's
+    probability of being the best buy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``wtp``: ``wtp``, ``option`` (highest expected net benefit; the first listed on
+        an exact tie), ``expected_nmb`` and ``probability`` (its value on the CEAC).
+    """
+    curve = acceptability(cost_draws, effect_draws, wtp, options)
+    cost, effect = _draws(cost_draws, "cost_draws"), _draws(effect_draws, "effect_draws")
+    rows = []
+    for lam, probs in zip(curve.index, curve.to_numpy()):
+        nmb = (lam * effect - cost).mean(axis=0)
+        best = int(np.argmax(nmb))
+        rows.append({"wtp": float(lam), "option": curve.columns[best], "expected_nmb": float(nmb[best]),
+                     "probability": float(probs[best])})
+    return pd.DataFrame(rows, columns=["wtp", "option", "expected_nmb", "probability"])

@@ -181,26 +181,114 @@ def compare(
     resume: Annotated[bool, typer.Option(help=RESUME_HELP)] = False,
     workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
     scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
+    at_budget: Annotated[Optional[float], typer.Option(
+        help="also compare every scenario at this budget (USD): its places rescaled so that its mean cost is "
+             "the budget (within 2%; one that cannot reach it is flagged); written to OUT/at_budget")] = None,
+    no_handover: Annotated[bool, typer.Option(
+        help="also compare with no hand-over before the endline (at the budget, if one is given); written to "
+             "OUT/no_handover")] = False,
 ) -> None:
-    """Compare scenarios on the same population with common random numbers: tables, ranking, figures."""
+    """Compare scenarios on the same population with common random numbers: what to conclude (best buy
+    at each budget, dominated options), cost-effectiveness, tables, ranking, figures."""
     from experiments import compare as cmp
 
     paths = list(scenarios) if scenarios else cmp.default_scenarios()
     with resumable():
         try:
             check_out(out)
-            result = cmp.compare(paths, replicates=replicates, seed=seed, params=params,
-                                 reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
-                                 out=out, resume=resume, workers=workers, engine=engine_of(workers, scheduler),
-                                 scheduler=scheduler)
+            variants = cmp.compare_variants(
+                paths, at_budget=at_budget, no_handover=no_handover, out=out, replicates=replicates, seed=seed,
+                params=params, reference=reference or cmp.REFERENCE, rank_by=rank_by, harm_tension=harm_tension,
+                resume=resume, workers=workers, engine=engine_of(workers, scheduler), scheduler=scheduler)
         except InputError as exc:
             fail(exc)
+        result = variants["own cost"]
+        print_conclusions(variants)
+        print_cost_effectiveness(result)
         print_outcome_tables(result, replicates)
         print_ranking(result)
-        written = cmp.write_outputs(result, out, {"scenario_files": [str(p) for p in paths],
-                                                  "replicates": replicates, "seed": seed, "params": params,
-                                                  "harm_tension": harm_tension})
-    console.print(f"wrote {escape(str(out))}/{', '.join(written)}")
+        meta = {"scenario_files": [str(p) for p in paths], "replicates": replicates, "seed": seed, "params": params,
+                "harm_tension": harm_tension, "at_budget": at_budget, "no_handover": no_handover}
+        folders = {"at budget": "at_budget", "no hand-over": "no_handover"}
+        for name, c in list(variants.items())[1:]:
+            print_budget(c)
+            print_ranking(c, pairwise=False)
+            cmp.write_outputs(c, out / folders[name], meta)
+        extra = {"ranking_changes.csv": cmp.ranking_changes(variants)} if len(variants) > 1 else None
+        written = cmp.write_outputs(result, out, {**meta, "variants": {n: folders[n] for n in list(variants)[1:]},
+                                                  "ranking_changes": cmp.variant_lines(variants)}, extra)
+    console.print(f"wrote {escape(str(out))}/{', '.join(written)}"
+                  + "".join(f"; {escape(str(out / folders[n]))}/" for n in list(variants)[1:]))
+
+
+def print_conclusions(variants: dict) -> None:
+    """The block a planner reads first: what to conclude from each variant, and how the ranking
+    changes between them."""
+    from experiments.compare import conclusions, variant_lines
+
+    lines = []
+    for name, c in variants.items():
+        lines.append(f"[bold]{escape(c.variant)}[/]")
+        lines += [f"  - {escape(line)}" for line in conclusions(c)]
+    more = variant_lines(variants)
+    if more:
+        lines.append("[bold]how the ranking changes[/]")
+        lines += [f"  - {escape(line)}" for line in more]
+    console.print("[bold]What to conclude[/]")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print()
+
+
+def print_budget(c) -> None:
+    """At a budget: each scenario's factor of places, mean cost and whether it is within 2%."""
+    if c.budget is None:
+        return
+    t = Table(title=escape(f"{c.variant}: places rescaled so that each mean cost is the budget"))
+    for col in ("scenario", "places x", "mean cost", "within 2%", "flag"):
+        t.add_column(col, justify="left" if col in ("scenario", "flag") else "right")
+    for r in c.budget.itertuples():
+        t.add_row(escape(r.scenario), f"{r.factor:.3f}", f"{r.mean_cost:,.0f}", "yes" if r.within else "NO",
+                  escape(r.flag))
+    console.print(t)
+
+
+def print_cost_effectiveness(result) -> None:
+    """The frontier table (ICERs, dominance) and the gain over the reference per 10,000 USD."""
+    from experiments.compare import figure_outcomes
+
+    ce = result.cea
+    if ce is None:
+        return
+    t = Table(title=escape(f"cost-effectiveness frontier: effect = {ce.unit}; cost = mean USD up to the endline"))
+    for col in ("scenario", "mean cost", "effect [90%]", "per 10k USD", "status", "vs", "ICER (USD/unit)"):
+        t.add_column(col, justify="left" if col in ("scenario", "status", "vs") else "right")
+    for r in ce.frontier.itertuples():
+        t.add_row(escape(r.option), f"{r.cost:,.0f}", f"{r.effect:+.1f} [{r.effect_p05:+.1f}, {r.effect_p95:+.1f}]",
+                  "" if pd_isna(r.per_10k) else f"{r.per_10k:+.2f}", r.status, escape(str(r.compared_with or "")),
+                  "" if pd_isna(r.icer) else f"{r.icer:,.0f}")
+    console.print(t)
+    shown = [o.name for o in figure_outcomes()]
+    d = result.table[result.table.outcome.isin(shown) & result.table.per_10k.notna()]
+    t = Table(title=escape(f"gain over {result.reference} per 10,000 USD spent (mean gain / mean extra cost; "
+                           "90% interval across replicates)"))
+    t.add_column("outcome")
+    names = list(dict.fromkeys(d.scenario))
+    for s in names:
+        t.add_column(escape(s), justify="right")
+    for outcome, rows in d.groupby("outcome", sort=False):
+        r = rows.set_index("scenario")
+        t.add_row(escape(outcome), *(per_10k_cell(r.loc[s], outcome) for s in names))
+    console.print(t)
+
+
+def per_10k_cell(r, outcome: str) -> str:
+    from model import outcomes
+
+    o = outcomes.OUTCOMES.get(outcome.split(".", 1)[0])
+    k = 100 if o is None or o.proportion else 1
+    unit = " pp" if k == 100 else ""
+    return f"{k * r.per_10k:+.2f}{unit} [{k * r.per_10k_p05:+.2f}, {k * r.per_10k_p95:+.2f}]"
 
 
 def print_outcome_tables(result, replicates: int) -> None:
@@ -229,18 +317,21 @@ def print_outcome_tables(result, replicates: int) -> None:
         console.print(t)
 
 
-def print_ranking(result) -> None:
-    """A comparison's ranking (P(best), median, P(harm)) and its pairwise P(row beats column)."""
+def print_ranking(result, pairwise: bool = True) -> None:
+    """A comparison's ranking (P(best), median, P(harm), mean cost) and its pairwise P(row beats column)."""
     from experiments.compare import fmt
 
     rank_by = result.rank_by
-    t = Table(title=escape(f"ranking by endline {rank_by} (P(best) and P(harm) across replicates)"))
-    for col in ("scenario", "P(best)", "median", "P(harm)"):
+    t = Table(title=escape(f"ranking by endline {rank_by}, {result.variant} (P(best) and P(harm) across replicates)"))
+    cost = "mean_cost" in result.ranking
+    for col in ("scenario", "P(best)", "median", "P(harm)", *(["mean cost"] if cost else [])):
         t.add_column(col, justify="left" if col == "scenario" else "right")
     for r in result.ranking.itertuples():
         t.add_row(escape(r.scenario), f"{r.p_best:.2f}", fmt(r.median, r.median, r.median, rank_by).split(" [")[0],
-                  f"{r.p_harm:.2f}")
+                  f"{r.p_harm:.2f}", *([f"{r.mean_cost:,.0f}"] if cost else []))
     console.print(t)
+    if not pairwise:
+        return
     t = Table(title=escape(f"P(row beats column) on endline {rank_by}, paired by replicate"))
     t.add_column("")
     for s in result.pairwise.columns:
@@ -254,6 +345,26 @@ def pd_isna(v) -> bool:
     import pandas as pd
 
     return bool(pd.isna(v))
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="a results folder of cohesion compare (or of cohesion plan)")],
+    sweep: Annotated[Optional[Path], typer.Option(
+        help="a sensitivity sweep's results folder (cohesion sweep; indices.csv): the assumptions that matter most")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="the HTML file (default FOLDER/report.html)")] = None,
+) -> None:
+    """One self-contained HTML page of a comparison or a plan: the question, what to conclude, the ranking
+    with its uncertainty, cost-effectiveness, harm, the assumptions that matter most, the figures."""
+    from experiments.report import html_report
+
+    try:
+        if out is not None:
+            check_out(out.parent if str(out.parent) else Path("."))
+        path = html_report(folder, sweep=sweep, out=out)
+    except InputError as exc:
+        fail(exc)
+    console.print(f"wrote {escape(str(path))}")
 
 
 @app.command()
@@ -334,6 +445,104 @@ def calibrate(
         fail(exc)
 
 
+@app.command()
+def plan(
+    plan_file: Annotated[Path, typer.Argument(help="plan YAML (experiments/plans/*.yaml)")],
+    budget: Annotated[Optional[float], typer.Option(help="budget in USD (overrides the plan file's)")] = None,
+    weeks: Annotated[Optional[int], typer.Option(help="programme length in weeks (overrides the plan file's)")] = None,
+    villages: Annotated[Optional[list[str]], typer.Option(help="a village the plan may use (repeat the option; "
+                                                          "default: the plan file's, or all)")] = None,
+    trials: Annotated[Optional[int], typer.Option(help="candidates scored in the search (overrides the plan file's)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (a Dask LocalCluster kept for the search; "
+                                         "1: in this process)")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default results/plan/<name>)")] = None,
+    resume: Annotated[bool, typer.Option(help="continue the search in --out: finished trials are kept")] = False,
+) -> None:
+    """Search the plans a budget allows (optuna on the project runner) and recommend one, or say plainly
+    what cannot be satisfied."""
+    from experiments.plan_outputs import make_plan
+
+    with resumable():
+        try:
+            if out is not None:
+                check_out(out)
+            summary = make_plan(plan_file, out=out, resume=resume, workers=workers, console=err_console,
+                                budget=budget, weeks=weeks, villages=villages, trials=trials)
+        except InputError as exc:
+            fail(exc)
+    for line in summary["findings"]:
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    console.print(f"wrote {escape(summary['out'])}/{escape(', '.join(summary['files']))}", highlight=False)
+
+
+@app.command()
+def validate(
+    observed: Annotated[Optional[Path], typer.Argument(
+        help="observed figures, YAML in the form of calibration/targets.yaml: compared with every registration")] = None,
+    predict: Annotated[bool, typer.Option(help="register a prediction of every survey item from the posterior "
+                                               "(median and 90% interval, with the draws) in --out")] = False,
+    posterior: Annotated[Path, typer.Option(help="--predict: the posterior CSV")] = Path("calibration/posterior.csv"),
+    scenario: Annotated[Path, typer.Option(help="scenario YAML")] = Path("scenarios/qayyarah.yaml"),
+    targets: Annotated[Path, typer.Option(help="--predict: the calibration's targets (which figures it used, "
+                                               "which were held back)")] = Path("calibration/targets.yaml"),
+    replicates: Annotated[int, typer.Option(min=2, max=MAX_REPLICATES, help="--predict: posterior-predictive "
+                                                                            "runs")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="--predict: root seed")] = 7,
+    out: Annotated[Optional[Path], typer.Option(
+        help="--predict: the registration file (default calibration/validation/predictions.csv; never "
+             "overwritten); otherwise the folder of the comparison (default results/validation)")] = None,
+    registration: Annotated[Optional[list[Path]], typer.Option(
+        help="a registration to compare with (repeatable; default: calibration/fit/predictions.csv and "
+             "calibration/validation/*.csv)")] = None,
+    resume: Annotated[bool, typer.Option(help="--predict: continue an interrupted prediction's runs")] = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help=WORKERS_HELP)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help=SCHEDULER_HELP)] = None,
+) -> None:
+    """Register a prediction of the held-back survey figures (--predict), or compare observed figures with
+    every registration: inside the 90% interval, predictive p-value, CRPS, a figure."""
+    from calibration import validate as val
+
+    with resumable():
+        try:
+            if predict == (observed is not None):
+                raise InputError("cohesion validate", ["give either --predict (register a prediction) or an "
+                                                       "OBSERVED.yaml file (compare with the registrations), not "
+                                                       f"{'both' if predict else 'neither'}"])
+            if predict:
+                target = val.check_registration_out(out or val.REGISTRATION)
+                check_out(target.parent)
+                for item in val.missing_items():
+                    err_console.print(f"[yellow]warning:[/] the outcome registry has no survey item "
+                                      f"'{escape(item)}' (issue 12 asks for it): it is not in the registration",
+                                      highlight=False)
+                done = val.predict(posterior, scenario, replicates, seed, target, targets=targets, workers=workers,
+                                   scheduler=scheduler, resume=resume)
+                console.print(f"registered {len(done.table)} figures of {done.table['item'].nunique()} items from "
+                              f"{replicates} runs in {done.seconds:.0f} s: {escape(str(target))}, its draws and "
+                              f"record beside it")
+                return
+            result = val.validate(observed, check_out(out or val.COMPARISON), registrations=registration,
+                                  scenario=scenario)
+        except InputError as exc:
+            fail(exc)
+    print_validation(result.table)
+    console.print(f"wrote {escape(str(out or val.COMPARISON))}/{', '.join(result.written)}")
+
+
+def print_validation(table) -> None:
+    """Each observed figure against each registration."""
+    t = Table(title="observed figures against the registered predictions")
+    for col in ("figure", "observed", "registration", "median [90%]", "inside", "p-value", "CRPS"):
+        t.add_column(col, justify="left" if col in ("figure", "registration") else "right")
+    for r in table.itertuples():
+        where = r.group if r.village == "all" else r.village
+        cells = ["not predicted", "", "", ""] if r.status == "not predicted" else [
+            f"{100 * r.median:.0f}% [{100 * r.p05:.0f}-{100 * r.p95:.0f}%]", "yes" if r.inside else "NO",
+            f"{r.p_value:.2f}", f"{r.crps:.3f}"]
+        t.add_row(escape(f"{r.item} {r.wave}, {where}"), f"{100 * r.observed:.0f}%", escape(r.registration), *cells)
+    console.print(t)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench(ctx: typer.Context) -> None:
     """Benchmarks (docs/performance.md): one run against the reference step and the floor, scaling
@@ -349,12 +558,14 @@ def dashboard(
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to serve on")] = 8765,
     host: Annotated[str, typer.Option(help="address to listen on (loopback by default)")] = "127.0.0.1",
     library: Annotated[Optional[Path], typer.Option(help="folder of scenario files (default: scenarios/)")] = None,
+    open_: Annotated[Optional[list[Path]], typer.Option("--open", help="a scenario file to open beside the library "
+                                                        "and start from, e.g. a plan's recommended.yaml")] = None,
 ) -> None:
     """Serve the interactive dashboard (Mesa SolaraViz) in the browser; Ctrl-C stops it."""
     from experiments.dashboard import serve
 
     try:
-        status = serve(host, port, library)
+        status = serve(host, port, library, opened=list(open_ or []))
     except InputError as exc:
         fail(exc)
     raise typer.Exit(code=status)

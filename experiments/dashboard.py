@@ -55,6 +55,12 @@ class SliderSpec:
     source: str
     meaning: str                # one line
     step: float | None = None   # None: slider_step(low, high); an int step (int range and start): whole numbers
+    label: str = ""             # in words, as the sidebar shows it (not the code name)
+    unit: str = ""
+
+    def shown(self) -> str:
+        """The sidebar's label: the words and the unit."""
+        return f"{self.label or self.name} ({self.unit})" if self.unit else (self.label or self.name)
 
     def value(self, given: float) -> float | int:
         """The slider's value as the model takes it: whole weeks on a whole-number slider; else
@@ -64,29 +70,51 @@ class SliderSpec:
         return round(float(given), 9)
 
 
+WORDS = {
+    # a dynamics parameter in a designer's words and its unit; the one-line explanation is the
+    # parameter's own ``doc`` (model/params.py)
+    "outreach": ("Pull of the programme's mobilisation", "weight, 0-1"),
+    "join_rate": ("Chance a willing household takes a free place", "probability per week"),
+    "w_stigma": ("How much MHPSS stigma holds households back", "weight"),
+    "w_need": ("How much material need pulls towards income work", "weight"),
+    "readiness_threshold": ("Readiness needed for contact to go well", "readiness level, 0-1"),
+    "alpha_contact_pos": ("Attitude gained from positive contact", "attitude points per unit of contact"),
+    "alpha_contact_neg": ("Attitude lost to negative contact", "attitude points per unit of contact"),
+    "contact_neg_ratio": ("Weight of negative contact against positive", "times the positive"),
+    "tie_rate": ("Chance a mixed activity makes a new friend across groups", "probability per week"),
+    "outgroup_credibility": ("Trust in what other groups' members say", "relative to one's own group, 0-1"),
+    "shock_damping": ("Share of a shock absorbed by mediation", "share, 0-1"),
+}
+
+
 def parameter_slider(name: str) -> SliderSpec:
-    """A dynamics parameter's slider: its range, source and meaning as model/params.py declares them."""
+    """A dynamics parameter's slider: its range, source and meaning as model/params.py declares them,
+    labelled in words with its unit (``WORDS``)."""
     meta = next(f.metadata for f in fields(Params) if f.name == name)
     low, high = meta["range"]
-    return SliderSpec(name, low, high, None, meta["source"], meta["doc"])
+    label, unit = WORDS.get(name, (meta["doc"][:1].upper() + meta["doc"][1:], ""))
+    return SliderSpec(name, low, high, None, meta["source"], meta["doc"], label=label, unit=unit)
 
 
 SLIDERS = (
     # programme and context knobs applied to the chosen scenario (the arguments of ``adjusted``);
     # 52: the latest start week offered for dialogue
     SliderSpec("dialogue_start", 0, 52, 0, "programme design (the sweeps' start_week change)",
-               "week dialogue starts, length kept (0: as in the scenario)", step=1),
+               "week dialogue starts, length kept (0: as in the scenario)", step=1,
+               label="Week dialogue starts", unit="week; 0 keeps the scenario's"),
     # the scenario files assume 0.5x-2x of their places per activity
     SliderSpec("places_scale", 0.5, 2.0, 1.0, "scenario files: places assumed, range 0.5x-2x",
-               "places per activity, times the scenario's"),
+               "places per activity, times the scenario's", label="Places per activity", unit="times the scenario's"),
     # tension and leadership shift every village's value within the schema's [0, 1]
-    SliderSpec("tension_shift", -0.3, 0.3, 0.0, "context", "added to every village's tension (kept in [0, 1])"),
+    SliderSpec("tension_shift", -0.3, 0.3, 0.0, "context", "added to every village's tension (kept in [0, 1])",
+               label="Change in every village's tension", unit="on a 0-1 scale"),
     SliderSpec("leadership_shift", -0.3, 0.3, 0.0, "context",
-               "added to every village's leadership (kept in [0, 1])"),
+               "added to every village's leadership (kept in [0, 1])", label="Change in every village's leadership",
+               unit="on a 0-1 scale"),
     # the dynamics parameters a designer is most likely to question (docs/model.md, section 7),
     # each spanning its declared range (model/params.py)
     *(parameter_slider(name) for name in ("outreach", "join_rate", "w_stigma", "w_need", "readiness_threshold",
-                                          "alpha_contact_pos", "alpha_contact_neg", "tie_rate",
+                                          "alpha_contact_pos", "contact_neg_ratio", "tie_rate",
                                           "outgroup_credibility", "shock_damping")),
 )
 SLIDER = {s.name: s for s in SLIDERS}
@@ -99,8 +127,21 @@ def library_folder() -> Path:
     return Path(os.environ.get(LIBRARY_ENV) or LIBRARY)
 
 
+OPEN_ENV = "COHESION_OPEN"
+OPENED = "opened"
+
+
+def opened_files() -> dict[str, Path]:
+    """Scenario files opened beside the library (``cohesion dashboard --open``, e.g. the planner's
+    recommended.yaml), by name ``opened/<file name>``; listed in ``$COHESION_OPEN`` (os.pathsep)."""
+    files = [Path(p) for p in os.environ.get(OPEN_ENV, "").split(os.pathsep) if p]
+    return {f"{OPENED}/{p.parent.name}-{p.stem}" if p.stem == "recommended" else f"{OPENED}/{p.stem}": p
+            for p in files}
+
+
 def library(folder: Path | None = None) -> dict[str, Path]:
-    """Scenario files of the library by name (``sequencing/dialogue_early`` for sub-folders)."""
+    """Scenario files of the library by name (``sequencing/dialogue_early`` for sub-folders), then
+    any opened beside it (``opened_files``)."""
     folder = Path(folder or library_folder())
     if not folder.is_dir():
         raise InputError(folder, ["scenario library: not a folder"])
@@ -108,7 +149,7 @@ def library(folder: Path | None = None) -> dict[str, Path]:
     found = {p.relative_to(folder).with_suffix("").as_posix(): p for p in files}
     if not found:
         raise InputError(folder, ["scenario library: no .yaml scenario files in it"])
-    return found
+    return {**found, **opened_files()}
 
 
 def check_library(folder: Path | None = None) -> dict[str, Scenario]:
@@ -117,7 +158,9 @@ def check_library(folder: Path | None = None) -> dict[str, Scenario]:
 
 
 def default_scenario(names: list[str]) -> str:
-    return "qayyarah" if "qayyarah" in names else names[0]
+    """An opened file (the planner's recommendation) first, else qayyarah, else the first."""
+    opened = [n for n in names if n.startswith(f"{OPENED}/")]
+    return opened[0] if opened else "qayyarah" if "qayyarah" in names else names[0]
 
 
 def adjusted(spec: Scenario, places_scale: float = 1.0, tension_shift: float = 0.0,
@@ -380,11 +423,12 @@ def settings_html(settings: dict) -> str:
 def parameter_table_html() -> str:
     """Name, range, start value, meaning and source of every slider, in the sidebar's order."""
     start = start_values(base_params()[0])
-    body = "".join(f"<tr><td>{s.name}</td><td>{s.low:g}-{s.high:g}</td><td>{start[s.name]:g}</td>"
-                   f"<td style='text-align:left'>{s.meaning}</td><td style='text-align:left'>{s.source}</td></tr>"
+    body = "".join(f"<tr><td>{escape(s.label or s.name)}</td><td>{escape(s.unit)}</td><td>{s.low:g}-{s.high:g}</td>"
+                   f"<td>{start[s.name]:g}</td><td style='text-align:left'>{escape(s.meaning)}</td>"
+                   f"<td style='text-align:left'>{escape(s.source)}</td></tr>"
                    for s in SLIDERS)
-    return ("<table><thead><tr><th>slider</th><th>range</th><th>start</th><th>meaning</th><th>source</th>"
-            f"</tr></thead><tbody>{body}</tbody></table>")
+    return ("<table><thead><tr><th>slider</th><th>unit</th><th>range</th><th>start</th><th>what it means</th>"
+            f"<th>source</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def model_params(folder: Path | None = None) -> dict:
@@ -398,7 +442,7 @@ def model_params(folder: Path | None = None) -> dict:
         "seed": {"type": "InputText", "value": str(DEFAULT_SEED), "label": "seed"},
     }
     for s in SLIDERS:
-        params[s.name] = Slider(s.name, value=start[s.name], min=s.low, max=s.high,
+        params[s.name] = Slider(s.shown(), value=start[s.name], min=s.low, max=s.high,
                                 step=s.step or slider_step(s.low, s.high))
     return params
 
@@ -422,15 +466,23 @@ def server_command(host: str, port: int) -> list[str]:
             "--production", "--no-open"]
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, folder: Path | None = None) -> int:
-    """Check the library and the page's assets, then serve the page until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8765, folder: Path | None = None,
+          opened: list[Path] | None = None) -> int:
+    """Check the library (and the scenario files ``opened`` beside it, such as a plan's
+    recommended.yaml) and the page's assets, then serve the page until interrupted."""
     folder = Path(folder or LIBRARY).resolve()
     check_library(folder)
+    opened = [Path(p).resolve() for p in opened or []]
+    for p in opened:
+        if not p.is_file():
+            raise InputError(p, ["--open: file not found; allowed: a scenario YAML file such as "
+                                 "results/plan/<name>/recommended.yaml"])
+        load_scenario(p)   # an invalid file is refused here, naming its field
     still = fetch_assets()
     if still:
         print(f"warning: solara's browser assets {still} are not cached and could not be fetched with npm; "
               "the page loads them from the CDN, which needs internet access", file=sys.stderr)
-    env = {**os.environ, LIBRARY_ENV: str(folder)}
+    env = {**os.environ, LIBRARY_ENV: str(folder), OPEN_ENV: os.pathsep.join(map(str, opened))}
     print(f"serving http://{host}:{port} (library {folder}); Ctrl-C stops", flush=True)
     try:
         return subprocess.call(server_command(host, port), env=env, cwd=Path(__file__).resolve().parent.parent)

@@ -224,7 +224,7 @@ class Programme:
         d[:, rows] = (enrolled[rows].astype(float) @ self.channel_matrix).T
         return {c: d[i] for i, c in enumerate(CHANNELS)}
 
-    # --- cost (docs/model.md, section 7.10) ---------------------------------------------------------
+    # --- cost (docs/model.md, section 7.1, Cost) -------------------------------------------------
     def _cost_setup(self) -> None:
         """Per pool: the entry's places per session, sessions per week, whether it is delivered on
         demand (no enrolment: its sessions are paid as offered); per entry the unit costs (K x 3)."""

@@ -291,3 +291,84 @@ def test_the_hint_is_given_for_compare_and_sweep_too(tmp_path):
     said, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Continue with: cohesion sweep" in said and "--resume" in said, said
     assert yaml.safe_load(sw.read_text())["name"] == "t"
+
+
+# --- calibration: no orphan, no stale summary ---------------------------------------------------------
+def test_a_killed_calibration_leaves_no_sampler_process(tmp_path, small_scenario_file):
+    """pyabc's sampler forks its worker processes from the calibration's process: killed with
+    SIGKILL, that process cannot stop them, so each must exit by itself when its parent is gone."""
+    script = tmp_path / "calibrate.py"
+    # a generation far longer than the test: its workers would run on for minutes if left behind
+    script.write_text(CALIBRATE.replace("    import calibration.command as command\n", (
+        "    import calibration.command as command\n"
+        "    from calibration.fit import BUDGETS, Budget\n"
+        "    BUDGETS['long'] = Budget(population=100000, generations=1, max_simulations=10**6, max_minutes=60,\n"
+        "                             min_acceptance=0.0, predictive=8)\n")))
+    args = [sys.executable, script, tmp_path / "results", "calibrate", "--budget", "long", "--scenario",
+            small_scenario_file, "--name", "orphans", "--seed", "5", "--workers", "2"]
+    log = open(tmp_path / "log.txt", "w")  # not a pipe: a process left behind would hold it open
+    proc = subprocess.Popen(list(map(str, args)), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # the sampler's workers are forks of the command: the same command line
+    def workers() -> set[int]:
+        found = set()
+        mine = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        for p in alive(descendants(proc.pid)):
+            try:
+                if Path(f"/proc/{p}/cmdline").read_bytes() == mine:
+                    found.add(p)
+            except OSError:
+                pass
+        return found
+
+    wait_for(lambda: len(workers()) >= 2, proc, timeout=90, what="the sampler's two workers")
+    tree = alive(descendants(proc.pid))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    log.close()
+    deadline = time.time() + 5
+    while alive(tree) and time.time() < deadline:
+        time.sleep(0.1)
+    left = alive(tree)
+    for p in left:                         # do not leave them to the next test
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"sampler processes outlived their killed parent: {left}"
+
+
+def test_a_new_calibration_session_marks_the_finished_results_stale_until_it_writes_them(tmp_path, monkeypatch,
+                                                                                          small_scenario_file):
+    """A calibration resumed (or continued) in a folder holding a finished one: the old summary and
+    the files it lists are gone, and STALE says why, from the moment the session starts; the
+    session's end writes them anew."""
+    from calibration import command
+    from calibration.targets import TARGETS_PATH
+    from runner.results import STALE, sha256_file
+
+    def calibrate() -> dict:
+        return command.run_calibration(TARGETS_PATH, small_scenario_file, "tiny", "again", seed=3, workers=1,
+                                       results=tmp_path, command="cohesion calibrate --budget tiny --name again")
+
+    out = tmp_path / "again"
+    first = calibrate()
+    listed = first["provenance"]["files"]
+    assert {"posterior.csv", "fit.csv", "predictions.csv", "observed_vs_predicted.png"} <= set(listed)
+    assert all(sha256_file(out / n) == h for n, h in listed.items()) and not (out / STALE).exists()
+
+    class Killed(BaseException):
+        pass
+
+    def killed(job, fitted):
+        # the new session has started (its ABC is done): what does the folder say now?
+        assert not (out / "summary.json").exists(), "the earlier session's summary survived into the new one"
+        assert (out / STALE).is_file() and "calibration session" in (out / STALE).read_text()
+        assert not any((out / n).exists() for n in listed), "files of the earlier session survived"
+        raise Killed
+
+    monkeypatch.setattr(command, "posterior_predictive", killed)
+    with pytest.raises(Killed):
+        calibrate()
+    assert (out / STALE).is_file() and not (out / "summary.json").exists() and (out / "abc.db").is_file()
+    monkeypatch.undo()
+    again = calibrate()
+    assert (out / "summary.json").is_file() and not (out / STALE).exists()
+    assert set(again["provenance"]["files"]) == set(listed)
+    assert again["simulations"] == first["simulations"]          # the finished generations were kept, not redone
