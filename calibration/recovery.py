@@ -22,8 +22,6 @@ from .targets import TargetsFile
 TRUTH = {
     "readiness_threshold": 0.2,
     "w_ready_tension": 0.6,
-    "stubbornness_other": 0.4,
-    "stubbornness_victims": 0.45,
     "legitimisation_rate": 0.004,
     "alpha_contact_pos": 0.09,
     "contact_neg_ratio": 2.5,

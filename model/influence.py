@@ -2,13 +2,18 @@
 
 For household i and another group h, m_ih is the weighted mean attitude towards h of i's
 neighbours who are not themselves members of h; out-group neighbours count with weight
-``outgroup_credibility`` (in-group neighbours 1). Attitudes drift towards m and are held back
-by an anchor, the household's own position (its attitude as drawn, before settling; moved only by its own
-contact, dialogue and shocks):
+``outgroup_credibility`` (in-group neighbours 1). Attitudes drift towards their neighbours' and
+are held back by an anchor, the household's own position (its attitude at baseline; moved only
+by its own contact, dialogue and shocks):
 
-    dA_ih = influence_rate * ((1 - s_i) * (m_ih - A_ih) + s_i * (anchor_ih - A_ih))
+    dA_ih = influence_rate * ((1 - s_i) * (m_ih - g_ih - A_ih) + s_i * (anchor_ih - A_ih))
 
-with stubbornness s_i higher for victims' families (anchored in personal loss).
+with stubbornness s_i higher for victims' families (anchored in personal loss). g_ih = m_ih(0) -
+A_ih(0), the gap between a household and its neighbours at baseline, is a standing difference
+(set at set-up, constant): influence passes on *changes* of the neighbours' attitudes, and the
+baseline is an equilibrium whatever the parameters. The attitudes at baseline are the scenario's
+(population.initial, set from the reported baseline figures), so the calibration of the dynamics
+(stubbornness, credibility) cannot move the baseline it does not fit (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -37,39 +42,25 @@ def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarr
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), state.attitude)
 
 
-def settle(state: State, net: SocialNetwork, p: Params, tol: float = 1e-6, max_iter: int = 500) -> int:
-    """Start attitudes at the Friedkin-Johnsen equilibrium of their anchors.
-
-    Iterates A = (1 - s) * m(A) + s * anchor (the fixed point of ``fj_change``, whatever the
-    rate), so that with no programme and no shocks attitudes do not drift from their week-0
-    values. Returns the number of iterations. With ``influence_rate == 0`` attitudes stay at the
-    anchors (there is no influence to settle).
-    """
-    if p.influence_rate == 0:
-        return 0
-    s = state.stubbornness[:, None]
-    for it in range(1, max_iter + 1):
-        new = np.where(state.other_mask, (1.0 - s) * neighbour_attitudes(state, net, p) + s * state.anchor, 1.0)
-        change = np.abs(new - state.attitude).max()
-        state.attitude = new
-        if change < tol:
-            return it
-    return max_iter
+def baseline_gaps(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
+    """g = m(0) - A(0): each household's standing gap to its neighbours at baseline (0 towards
+    its own group and where it has no neighbours holding an attitude)."""
+    return np.where(state.other_mask, neighbour_attitudes(state, net, p) - state.attitude, 0.0)
 
 
 class Influence(Mechanism):
-    """Attitudes drift towards neighbours' and back to the household's anchor."""
+    """Attitudes drift towards neighbours' changes and back to the household's anchor."""
 
     name = "influence"
 
     def init(self, state: State, world) -> None:
-        settle(state, world.network, world.params)
+        state.influence_gap = baseline_gaps(state, world.network, world.params)
 
     def step(self, state: State, world, week: Week) -> None:
         p = world.params
         if p.influence_rate == 0:
             return
-        m = neighbour_attitudes(state, world.network, p)
+        m = neighbour_attitudes(state, world.network, p) - state.influence_gap
         da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
         state.attitude = clip01(state.attitude + da)
 
@@ -83,7 +74,7 @@ class Influence(Mechanism):
             for h in range(old.shape[1]):
                 if h == state.group[i]:
                     continue
-                m = _neighbour_attitude(i, h, nbrs, old, state.group, p.outgroup_credibility)
+                m = _neighbour_attitude(i, h, nbrs, old, state.group, p.outgroup_credibility) - state.influence_gap[i, h]
                 da = fj_change(old[i, h], m, state.anchor[i, h], state.stubbornness[i], p)
                 state.attitude[i, h] = min(max(old[i, h] + da, 0.0), 1.0)
 

@@ -50,7 +50,7 @@ class Reading:
 
     FIXED = frozenset({"group", "village", "size", "cac", "deviant", "volunteer", "threshold", "stubbornness",
                        "wellbeing0", "coping0", "stress0", "tension0", "leadership", "village_attitude0", "other_mask",
-                       "arrival_week", "departure_week"})
+                       "arrival_week", "departure_week", "influence_gap"})
     NOT_KEPT = frozenset({"weeks_left"})  # read through taking_part
     PER_VILLAGE = frozenset({"tension", "tension0", "mediation", "leadership", "village_attitude0"})
 

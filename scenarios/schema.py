@@ -108,7 +108,7 @@ class Population(Strict):
     roles: Roles = Roles()
     household_size: float = Field(default=6.0, ge=1, le=20, description="mean household size")
     attitude_spread: float = Field(default=0.15, ge=0, le=0.5,
-                                   description="sd of household attitudes around the group mean")
+                                   description="sd of household attitudes at baseline around the group mean")
     state_spread: float = Field(default=0.1, ge=0, le=0.5,
                                 description="sd of coping, stigma, need and barriers around the mean")
     wellbeing_sd: float = Field(default=8.0, ge=0, le=20, description="sd of WEMWBS scores")

@@ -19,7 +19,7 @@ from calibration.targets import TARGETS_PATH, load_targets
 from model.params import Params
 from tests.conftest import build, small_raw
 
-FITTED = ["readiness_threshold", "legitimisation_rate", "stubbornness_other", "alpha_coping"]
+FITTED = ["readiness_threshold", "legitimisation_rate", "w_ready_tension", "alpha_coping"]
 # four intervals checked at once: at 97.5% each, all four hold their truths with probability at
 # least 90% (Bonferroni); at 90% each, only about 66% of the time, even for a well-calibrated posterior
 LEVEL = 1 - 0.1 / len(FITTED)
