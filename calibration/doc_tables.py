@@ -77,8 +77,13 @@ def generations_block(folder: Path = INSTALLED) -> str:
     return "\n".join(lines)
 
 
-def predictions_block(folder: Path = INSTALLED) -> str:
-    p = pd.read_csv(folder / "predictions.csv")
+REGISTRATION = Path(__file__).with_name("validation") / "predictions.csv"
+
+
+def predictions_block(path: Path = REGISTRATION) -> str:
+    """The registered prediction (``cohesion validate --predict``) of the figures not fitted."""
+    p = pd.read_csv(path, comment="#")
+    p = p[p.used_for != "fit"] if "used_for" in p else p
     cells = {(r.item, r.group, r.village, r.wave): f"{_pct(r.median)} [{_pct(r.p05)}-{_pct(r.p95)}]"
              for r in p.itertuples()}
     villages = [v for v in dict.fromkeys(p.village) if v != "all"]
