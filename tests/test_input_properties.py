@@ -921,3 +921,40 @@ def test_a_file_name_the_system_cannot_look_up_is_refused(tmp_path, name):
         assert_refused(cli("run", tmp_path / name, "--out", tmp_path / "out"), tmp_path / name, tmp_path / "out")
         assert_refused(cli("run", QAYYARAH, "--params", tmp_path / name, "--out", tmp_path / "out"), tmp_path / name,
                        tmp_path / "out")
+
+
+# --- the plan file (cohesion plan) -------------------------------------------------------------------
+PLAN = ROOT / "experiments" / "plans" / "qayyarah_budget.yaml"
+PLAN_NAMES = ["dialogue", "yoga", "recreation", "acceptance_least_group", "cost", "Jmisah", "Mosul", "tpe",
+              "nsga2", "all", ""]
+
+
+def plan_raw() -> dict:
+    raw = read_yaml(PLAN)
+    raw["population"], raw["delivered"] = str(QAYYARAH), str(QAYYARAH)
+    return raw
+
+
+def load_plan_file(path: Path):
+    from experiments.plan import load_plan
+    return load_plan(path)
+
+
+@FILES
+@given(raw=mutated(plan_raw, PLAN_NAMES))
+def test_a_generated_plan_file_loads_or_is_refused(raw):
+    with tempfile.TemporaryDirectory() as d:
+        loaded = outcome("plan, mapping changed", load_plan_file, write_yaml(Path(d) / "p.yaml", raw))
+    if loaded is not None:
+        plan = loaded[0]
+        assert plan.budget > 0 and math.isfinite(plan.budget)
+        assert_read_as_written(raw, plan.model_dump())
+
+
+@FILES
+@given(data=damaged(PLAN.read_text().replace("../../scenarios/qayyarah.yaml", str(QAYYARAH))))
+def test_a_damaged_plan_file_loads_or_is_refused(data):
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "p.yaml"
+        path.write_bytes(data)
+        outcome("plan, text damaged", load_plan_file, path)
