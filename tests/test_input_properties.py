@@ -4,8 +4,9 @@ regression tests.
 Property tests (hypothesis) generate versions of every file the project reads: the scenario YAML
 (the library's Qayyarah mapping, mutated: wrong types, unknown names, out-of-range, non-finite and
 huge values, missing and extra keys, inconsistent weeks; or its text damaged: empty, random bytes,
-truncated, a line twice, a character in or out), the sweep YAML, the calibration targets YAML and
-the posterior CSV. Each either loads or raises InputError naming the file, never another exception;
+truncated, a line twice, a character in or out), the sweep YAML, the calibration targets YAML (the
+form of the observed figures ``cohesion validate`` reads, through the same loader), the posterior
+CSV and the plan file (``cohesion plan``). Each either loads or raises InputError naming the file, never another exception;
 what loads is usable (a scenario runs, a posterior draws parameters inside their ranges). Through
 the command line (typer's CliRunner, and a subprocess for each kind) a broken file exits 2 with a
 message naming it, no traceback, and no output folder.
