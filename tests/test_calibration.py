@@ -168,9 +168,9 @@ def test_committed_posterior_is_used_by_default_and_says_how_it_was_made():
     assert set(post.columns) - {"weight"} == set(load_parameter_choice().calibrated)
     sets, source = resolve_params("posterior", 5, seed=7)
     assert source == str(POSTERIOR_PATH)
-    lo, hi = ranges()["acceptance_threshold"]
-    assert all(lo <= p.acceptance_threshold <= hi for p in sets)
-    assert len({p.acceptance_threshold for p in sets}) > 1  # replicates draw different parameter sets
+    lo, hi = ranges()["readiness_threshold"]  # a calibrated parameter
+    assert all(lo <= p.readiness_threshold <= hi for p in sets)
+    assert len({p.readiness_threshold for p in sets}) > 1  # replicates draw different parameter sets
     assert all(p.w_stigma == Params().w_stigma for p in sets)  # uncalibrated ones stay at their defaults
 
 

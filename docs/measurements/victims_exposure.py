@@ -1,14 +1,14 @@
-"""Victims' families' cumulative contact exposure to each other group, and the VF endline with
+"""Victims' families' cumulative contact exposure to each other group, and their endline with
 acknowledgement of victims switched off (docs/calibration.md, "The committed posterior").
 
-    .venv/bin/python docs/measurements/vf_exposure.py
+    .venv/bin/python docs/measurements/victims_exposure.py
 
-1. Exposure: Qayyarah at default parameters, 52 weeks, seeds 0-3, mean over VF households of the
+1. Exposure: Qayyarah at default parameters, 52 weeks, seeds 0-3, mean over the victims' households of the
    contact exposure (model/contact.py ``exposures``) summed over the weeks, with the scenario's
    targeting (equal shares of places) and with ``targeting: proportional``.
 2. Acknowledgement: 60 parameter sets drawn from the committed posterior, each run with and
-   without the acknowledgement channel (``w_ready_acknowledgement`` = 0), same seeds; VF endline
-   acceptance in the survey and on all VF households.
+   without the acknowledgement channel (``w_ready_acknowledgement`` = 0), same seeds; the victims' endline
+   acceptance in the survey and on all their households.
 """
 
 import numpy as np
@@ -55,18 +55,19 @@ def acknowledgement_off(n: int = 60) -> None:
                               labels={"ack": label}, stop="endline", tables=("survey", "outcomes")))
     res = run_batch(tasks, progress=False)
     s = res["survey"]
-    s = s[(s.item == "acceptance") & (s.wave == "endline") & (s.village == "all") & (s.group == "VF")]
-    print("VF endline acceptance, survey: median", s.groupby("ack").value.median().round(3).to_dict(),
+    victims = scenario.group_names()[scenario.group_roles().index("victims")]
+    s = s[(s.item == "acceptance") & (s.wave == "endline") & (s.village == "all") & (s.group == victims)]
+    print(f"{victims} endline acceptance, survey: median", s.groupby("ack").value.median().round(3).to_dict(),
           "mean", s.groupby("ack").value.mean().round(3).to_dict())
     o = res["outcomes"]
-    w = o.pivot(index="replicate", columns="ack", values="endline.acceptance.VF")
+    w = o.pivot(index="replicate", columns="ack", values=f"endline.acceptance.{victims}")
     d = w["on"] - w["off"]
-    print(f"all VF households: on {w['on'].mean():.3f}, off {w['off'].mean():.3f}; paired difference "
+    print(f"all {victims} households: on {w['on'].mean():.3f}, off {w['off'].mean():.3f}; paired difference "
           f"{d.mean():.4f} (sd {d.std():.4f}, {len(d)} pairs)")
 
 
 if __name__ == "__main__":
     sc = load_scenario("scenarios/qayyarah.yaml")
-    print("VF exposure, equal targeting (the scenario):", exposure(sc))
-    print("VF exposure, proportional targeting:", exposure(sc.model_copy(update={"targeting": "proportional"})))
+    print("victims' exposure, equal targeting (the scenario):", exposure(sc))
+    print("victims' exposure, proportional targeting:", exposure(sc.model_copy(update={"targeting": "proportional"})))
     acknowledgement_off()
