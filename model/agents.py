@@ -2,7 +2,8 @@
 
 Attributes read and write the household's row of ``model.state``, so Mesa's AgentSet
 (``select``, ``groupby``, ``agg``), agent reporters and the visualisation see real values while
-the week itself is computed over all households at once (model/week.py).
+the week itself is computed over all households at once (model/week.py). The agents are made on
+first use of ``model.agents`` or ``model.households`` (a batch run never asks; docs/performance.md).
 """
 
 from __future__ import annotations

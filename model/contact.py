@@ -34,8 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from common.vocabulary import CHANNELS
-from .draws import poisson_from_uniform
-from .kernels import clip01, distinct_rows, row_sum
+from .draws import MAX_COUNT, poisson_from_uniform
+from .kernels import contact_week, pool_exposures
 from .mechanism import Mechanism, Week
 from .params import Params
 from .programme import Members, Programme
@@ -44,6 +44,7 @@ from .state import State, wellbeing_share
 CONTACT, DIALOGUE = CHANNELS.index("contact"), CHANNELS.index("dialogue")
 READINESS_BONUS = "readiness_bonus"
 """``week.shared`` key: an N x groups array added to readiness (model/acknowledgement.py)."""
+NO_BONUS = np.zeros((1, 1))
 
 
 def readiness(c, x, fam, tension, exposure, p: Params, bonus=0.0):
@@ -81,24 +82,9 @@ def exposures(state: State, prog: Programme, members: Members) -> tuple[np.ndarr
     members of its pool, times the entry's sessions and contact (or dialogue) strength, summed
     over the member's entries. Alone in its pool, a member meets no one (its exposure is 0).
     """
-    ng = state.attitude.shape[1]
-    k, i, pool = members.k, members.i, members.pool
-    g = state.group[i]
-    counts = np.bincount(pool * ng + g, minlength=prog.n_pools * ng).reshape(prog.n_pools, ng)  # pool x group
-    others = counts[pool] - np.eye(ng)[g]                       # the other members of one's pool, by group
-    shares = others / np.maximum(row_sum(others), 1)[:, None]
-    met, row = distinct_rows(i, state.n)  # the households met, and each pair's row among them
-    other = state.other_mask[met]
-    e = sum_rows(row, prog.channel_matrix[k, CONTACT][:, None] * shares, met.size) * other
-    d = sum_rows(row, prog.channel_matrix[k, DIALOGUE][:, None] * shares, met.size) * other
-    return met, e, d
-
-
-def sum_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Sum of the rows of ``values`` that share a ``row`` number (n_rows x columns), in order."""
-    cols = values.shape[1]
-    cell = (row[:, None] * cols + np.arange(cols)).ravel()
-    return np.bincount(cell, weights=values.ravel(), minlength=n_rows * cols).reshape(n_rows, cols)
+    cm = prog.channel_matrix
+    return pool_exposures(members.k, members.i, members.pool, state.group, prog.n_pools, cm[:, CONTACT].copy(),
+                          cm[:, DIALOGUE].copy(), state.n, state.attitude.shape[1])
 
 
 class Contact(Mechanism):
@@ -110,21 +96,17 @@ class Contact(Mechanism):
         met, e, d = exposures(state, world.programme, week.members)
         if met.size == 0:
             return
-        p, other = world.params, state.other_mask[met]
+        p = world.params
         u = week.draws.take(2 * e.size).reshape(2, *e.shape)  # per met household and group
         bonus = week.shared.get(READINESS_BONUS)
-        a, fam = state.attitude[met], state.familiarity[met]
-        x = wellbeing_share(state.wellbeing[met])[:, None]
-        r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p,
-                      0.0 if bonus is None else bonus[met])
-        q = positivity(r, p)
-        pos, neg = encounters(u[0], u[1], e, q, p)  # e is 0 towards one's own group: no encounters
-        da = attitude_change(a, pos, neg, d, fam, q, p) * other
-        state.attitude[met] = clip01(a + da)
-        state.anchor[met] = clip01(state.anchor[met] + da)
-        state.familiarity[met] = clip01(fam + familiarity_change(fam, pos, neg, d, p) * other)
-        state.contact_pos[met] += row_sum(pos)
-        state.contact_neg[met] += row_sum(neg)
+        # readiness, positivity, encounters, attitude_change and familiarity_change of every met
+        # household and other group, in place (one compiled pass: kernels.contact_week)
+        contact_week(met, e, d, u, NO_BONUS if bonus is None else bonus, bonus is not None, state.attitude,
+                     state.anchor, state.familiarity, state.contact_pos, state.contact_neg, state.group, state.coping,
+                     state.wellbeing, state.tension, state.village, p.w_ready_coping, p.w_ready_wellbeing,
+                     p.w_ready_familiarity, p.w_ready_tension, p.w_ready_intensity, p.readiness_steepness,
+                     p.readiness_threshold, p.encounters_per_exposure, p.contact_neg_ratio, p.alpha_contact_pos,
+                     p.alpha_dialogue, p.familiarity_rate, MAX_COUNT)
 
     def reference(self, state: State, world, week: Week) -> None:
         members, expo, dlg = exposures_one_by_one(state, world.programme, week.number)

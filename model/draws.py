@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import poisson_inverse
+
 STREAMS = ("population", "network", "dynamics", "survey")
 
 
@@ -71,18 +73,10 @@ def poisson_from_uniform(u, mean) -> np.ndarray:
     distribution: the smallest k with P(K <= k) > u. Element-wise, for arrays or single numbers,
     so the array and reference forms turn the same draws into the same counts. The loop runs over
     counts (k = 0, 1, ...), never over households; it stops at ``MAX_COUNT``."""
-    u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
-    term = np.exp(-mean)        # P(K = k)
-    cdf = term.copy()           # P(K <= k)
-    k = np.zeros(u.shape)
-    for j in range(1, MAX_COUNT + 1):
-        above = u >= cdf
-        if not above.any():
-            break
-        k += above
-        term = term * mean / j
-        cdf = cdf + term
-    return k
+    if not (isinstance(u, np.ndarray) and isinstance(mean, np.ndarray) and u.shape == mean.shape):
+        u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
+    # term = P(K = k), cdf = P(K <= k); k goes up while u >= cdf (kernels.poisson_inverse_plain)
+    return poisson_inverse(u.ravel(), mean.ravel(), MAX_COUNT).reshape(u.shape)
 
 
 MAX_COUNT = 100

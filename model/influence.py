@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01
+from .kernels import influence_week
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -36,9 +36,16 @@ def holders(group: np.ndarray, n_groups: int) -> np.ndarray:
     return (group[:, None] != np.arange(n_groups)[None, :]).astype(float)
 
 
-def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
+def neighbour_sums(state: State, net: SocialNetwork, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """The numerator and denominator of m: the weighted sums of the neighbours' attitudes towards
+    each group and of their weights, over the neighbours outside it."""
     num = net.weighted_sum(state.attitude * state.other_mask, p.outgroup_credibility)  # other_mask = holders
     den = net.weighted_ties_to_non_members(p.outgroup_credibility)  # = weighted_sum(holders, ...)
+    return num, den
+
+
+def neighbour_attitudes(state: State, net: SocialNetwork, p: Params) -> np.ndarray:
+    num, den = neighbour_sums(state, net, p)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), state.attitude)
 
 
@@ -60,9 +67,10 @@ class Influence(Mechanism):
         p = world.params
         if p.influence_rate == 0:
             return
-        m = neighbour_attitudes(state, world.network, p) - state.influence_gap
-        da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
-        state.attitude = clip01(state.attitude + da)
+        # m (neighbour_attitudes) less the standing gap, fj_change and the clip: one compiled pass
+        num, den = neighbour_sums(state, world.network, p)
+        state.attitude = influence_week(state.attitude, num, den, state.influence_gap, state.anchor,
+                                        state.stubbornness, state.group, p.influence_rate)
 
     def reference(self, state: State, world, week: Week) -> None:
         p = world.params

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01
+from .kernels import legitimise
 from .mechanism import Mechanism, Week
 from .params import Params
 from .state import State
@@ -49,10 +49,9 @@ class Legitimisation(Mechanism):
         mixing[week.members.i] = True
         here = np.bincount(state.village[mixing], minlength=state.leadership.size) > 0  # per village
         cac_seen = world.network.neighbour_mean((state.cac & mixing).astype(float))
-        s = signal(state.leadership[state.village], here[state.village], cac_seen, p) * state.present
-        da = legitimisation_change(state.attitude, s[:, None], p) * state.other_mask
-        state.attitude[:] = clip01(state.attitude + da)
-        state.anchor[:] = clip01(state.anchor + da)
+        # signal and legitimisation_change for every present household, in place (compiled)
+        legitimise(state.attitude, state.anchor, state.group, state.village, state.leadership, here.astype(float),
+                   cac_seen, state.present, p.legitimisation_rate, p.w_cac_seen)
 
     def reference(self, state: State, world, week: Week) -> None:
         p = world.params

@@ -94,9 +94,9 @@ class CohesionModel(mesa.Model):
                            params=self.params, villages=self.villages, mechanisms=mechanisms.build())
         for mechanism in self.world.mechanisms:  # per-run constants, in the week's order
             mechanism.init(self.state, self.world)
-        # one Mesa agent per household, registered with the model (model.agents); a comprehension
-        # rather than Household.create_agents, whose extra AgentSet costs 1.6 s at 10^6 households
-        self.households: list[Household] = [Household(self, i) for i in range(self.state.n)]
+        # one Mesa agent per household (model.agents, model.households) is made on first use:
+        # a batch run never asks, and 10^6 agents cost seconds of set-up (docs/performance.md)
+        self._households: list[Household] | None = None
 
         self.week = 0
         self.cost = 0.0   # USD so far, at the catalogue's unit costs (programme_cost)
@@ -127,6 +127,34 @@ class CohesionModel(mesa.Model):
         while self.week < until:
             self.step()
         return self
+
+    # --- Mesa agents, made on first use ------------------------------------------------------
+    @property
+    def households(self) -> list[Household]:
+        """One Mesa agent per household (``model.agents`` holds the same), made and registered
+        with the model the first time they are asked for; their attributes read and write the
+        state arrays, so agents made late see the same values as agents made at set-up would."""
+        if self._households is None:
+            # a comprehension rather than Household.create_agents, whose extra AgentSet costs
+            # 1.6 s at 10^6 households
+            self._households = [Household(self, i) for i in range(self.state.n)]
+        return self._households
+
+    @property
+    def agents(self):
+        """Mesa's set of all agents: every household (made on first use, ``households``)."""
+        self.households
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self.households
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self.households
+        return super().agent_types
 
     # --- what was observed -------------------------------------------------------------------
     @property

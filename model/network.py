@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from .kernels import upward_gap_sums
 
 
 def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
@@ -209,11 +210,7 @@ class SocialNetwork:
         Tie by tie (each tie once): the worse-off end gets the difference, the other nothing.
         """
         src, dst = self._ends[0, :self._n_ties], self._ends[1, :self._n_ties]
-        d = x[dst] - x[src]
-        up = np.maximum(d, 0.0)                                            # dst better off: src pulled up
-        total = np.bincount(src, weights=up, minlength=self.n)
-        total += np.bincount(dst, weights=up - d, minlength=self.n)      # up - d = max(-d, 0)
-        return total / np.maximum(self.degree, 1.0)
+        return upward_gap_sums(src, dst, np.ascontiguousarray(x, dtype=float), self.n) / np.maximum(self.degree, 1.0)
 
     def add_ties(self, src: np.ndarray, dst: np.ndarray) -> int:
         """Add cross-group ties not already present; returns how many were new."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import CHUNK, first_in_pool, pairs, put2d, row_sum
+from .kernels import first_in_pool, join_candidates, pairs, put2d, row_sum, targeted_first_in_pool
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -97,13 +97,7 @@ def targeted_places(pool, group, keys, free, quota) -> np.ndarray:
     """Mask of the candidates given a place: in each pool the places held for each group go to
     that group's candidates with the smallest keys, then the places left to the other candidates
     with the smallest keys."""
-    ng = quota.shape[1]
-    first = first_in_pool(pool * ng + group, keys, quota.ravel())
-    left = free - np.bincount(pool[first], minlength=free.size)
-    rest = np.flatnonzero(~first)
-    chosen = first.copy()
-    chosen[rest[first_in_pool(pool[rest], keys[rest], left)]] = True
-    return chosen
+    return targeted_first_in_pool(pool, group, keys, free, quota)
 
 
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
@@ -185,36 +179,29 @@ def leave_and_join(state: State, prog: Programme, week: Week, p: Params, first_m
     pull = base_pull(week.nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
     household = (pull, state.need, state.mean_other_attitude(), state.threshold)
     terms = entry_terms(prog, first_movers, p)
-    per_chunk = max(1, CHUNK // max(state.n, 1))  # entries handled together (kernels.CHUNK)
-    for start in range(0, open_.size, per_chunk):
-        rows = open_[start:start + per_chunk]
-        join(state, prog, ks[rows], draws.join_all[rows], ~enrolled[:, rows].T, free, household, terms, p, quota)
+    join(state, prog, ks, open_, draws.join_all, enrolled, free, household, terms, p, quota)
 
 
-def join(state: State, prog: Programme, ks: np.ndarray, u_all: np.ndarray, not_enrolled: np.ndarray,
+def join(state: State, prog: Programme, ks: np.ndarray, rows: np.ndarray, u_all: np.ndarray, enrolled: np.ndarray,
          free: np.ndarray, household: tuple, terms: np.ndarray, p: Params, quota: np.ndarray | None = None) -> None:
-    """Joining for the entries ``ks`` (rows of ``u_all``, their draws, and of ``not_enrolled``).
+    """Joining for the active entries ``rows`` (entry ks[a] is row a of ``u_all``, the week's join
+    draws, and column a of ``enrolled``).
 
     Candidates are eligible, not enrolled, in a pool with a free place (and under the entry's
     well-being ceiling, if any); those whose draw u is under p_ik want a place (p_ik <= join_rate,
     so only draws under join_rate are looked at). The free places go to those who want one in
     the order of u / p_ik (first the places held for each group, ``quota``, if any).
     """
-    a, i = pairs((u_all < p.join_rate) & prog.eligible[ks] & not_enrolled)
-    k = ks.take(a)
-    pool = prog.pool_of(k, i)
-    ok = (free.take(pool) > 0) & (state.wellbeing.take(i) <= prog.max_wellbeing.take(k))
-    a, i, k, pool = a[ok], i[ok], k[ok], pool[ok]
-    pull, need, mean_attitude, threshold = (x.take(i) for x in household)
-    z = willingness(pull, need, mean_attitude, *(terms[:, j].take(k) for j in range(3)))
-    prob = join_probability(z, threshold, p)
-    u = u_all.ravel().take(a * u_all.shape[1] + i)  # u_all[a, i]
-    want = u < prob
+    pull, need, mean_attitude, threshold = household
+    # willingness and join_probability of every candidate, and who wants a place (compiled)
+    i, k, pool, key = join_candidates(ks, rows, u_all, prog.eligible, enrolled, free, prog.pool_offset,
+                                      prog.by_village, state.village, state.wellbeing, prog.max_wellbeing, pull, need,
+                                      mean_attitude, threshold, terms, p.join_rate, STEEPNESS)
     if quota is None:
-        chosen = first_in_pool(pool[want], u[want] / prob[want], free)
+        chosen = first_in_pool(pool, key, free)
     else:
-        chosen = targeted_places(pool[want], state.group.take(i[want]), u[want] / prob[want], free, quota)
-    put2d(state.weeks_left, i[want][chosen], k[want][chosen], prog.cycle_weeks[k[want][chosen]])
+        chosen = targeted_places(pool, state.group.take(i), key, free, quota)
+    put2d(state.weeks_left, i[chosen], k[chosen], prog.cycle_weeks[k[chosen]])
 
 
 # --- the reference form: one household at a time -----------------------------------------------

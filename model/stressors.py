@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01
+from .kernels import clip01, stressors_week
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -75,17 +75,16 @@ class Stressors(Mechanism):
         settle(state, world.network, world.params)
 
     def step(self, state: State, world, week: Week) -> None:
-        p, doses = world.params, week.doses
-        state.need = clip01(state.need + relief(state.need, doses["need"], p.need_relief))
-        state.barriers = clip01(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief))
-        x = wellbeing_share(state.wellbeing)
-        sigma = support(activity_ties(world.network))
-        dt = np.where(state.present, (state.tension - state.tension0)[state.village], 0.0)  # not felt while away
-        x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
-                           state.stress0, sigma, dt, p)
-        gap = world.network.mean_upward_gap(x)
-        x = clip01(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p))
-        state.wellbeing = wellbeing_score(x)
+        # relief, equilibrium and well-being_change of every household in one compiled pass
+        # (kernels.stressors_week; the rise of tension is not felt while away)
+        p, doses, net = world.params, week.doses, world.network
+        gap = net.mean_upward_gap(wellbeing_share(state.wellbeing))
+        state.need, state.barriers, state.wellbeing = stressors_week(
+            state.need, state.barriers, state.wellbeing, state.wellbeing0, state.coping, state.coping0, state.stress0,
+            state.tension, state.tension0, state.village, state.present, net.new_src, net.new_dst, gap,
+            doses["need"], doses["barriers"], doses["wellbeing"], p.need_relief, p.barrier_relief, p.theta_coping,
+            p.theta_stress, p.theta_ties, p.theta_tension, TIES_HALF, p.wellbeing_rate, p.alpha_wellbeing,
+            p.mood_contagion)
 
     def reference(self, state: State, world, week: Week) -> None:
         p, dose, net = world.params, week.doses, world.network

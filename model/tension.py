@@ -31,7 +31,7 @@ import numpy as np
 
 from common.vocabulary import CHANNELS
 
-from .kernels import clip01, row_any
+from .kernels import clip01, village_tallies
 from .mechanism import Mechanism, Week
 from .params import Params
 from .population import village_means
@@ -79,14 +79,6 @@ def tension_change(t, t0, a, a0, m, u, p: Params):
     return p.tension_relax * (target - t) - p.mediation_rate * m * t + p.support_jealousy * u * (1.0 - t)
 
 
-def visible_service(enrolled: np.ndarray, visibility: np.ndarray) -> np.ndarray:
-    """Per household, the visibility of the most visible entry it is enrolled in (0 if none)."""
-    served = np.zeros(enrolled.shape[0])
-    for level in np.unique(visibility[visibility > 0]):  # ascending: the most visible wins
-        served = np.where(row_any(enrolled[:, visibility == level]), level, served)
-    return served
-
-
 class Tension(Mechanism):
     """Mediation (scheduled and on demand) and local capacity build up, and tension moves,
     village by village."""
@@ -116,20 +108,19 @@ class Tension(Mechanism):
         return self.offer[world.programme.week(week).active].sum(axis=0)
 
     def step(self, state: State, world, week: Week) -> None:
-        p, nv, ng = world.params, state.tension.shape[0], self.n_groups
+        p, nv = world.params, state.tension.shape[0]
         on_demand = demand(state.tension, week.number - state.last_incident, p) * self.offered(world, week.number)
         state.mediation_sessions += on_demand
-        dose_v = np.bincount(state.village, weights=week.doses["mediation"], minlength=nv) / self.expected_cac
-        cap_v = np.bincount(state.village, weights=week.doses["capacity"], minlength=nv) / self.expected_trainees
+        # per village: summed doses, households served (visibility-weighted) and present per
+        # group, mean attitude towards other groups (one pass over the households)
+        dose, cap, served, households, a_v = village_tallies(
+            state.village, state.group, state.present, week.enrolled, self.visibility, week.doses["mediation"],
+            week.doses["capacity"], state.attitude, nv)
+        dose_v, cap_v = dose / self.expected_cac, cap / self.expected_trainees
         state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v + on_demand,
                                                                     state.capacity, p))
         state.capacity = clip01(state.capacity + capacity_change(state.capacity, cap_v, p))
-        cell = state.village.astype(np.int64) * ng + state.group
-        served = np.bincount(cell, weights=visible_service(week.enrolled, self.visibility) * state.present,
-                             minlength=nv * ng).reshape(nv, ng)
-        households = np.bincount(cell, weights=state.present.astype(float), minlength=nv * ng).reshape(nv, ng)
         state.unfairness = unfairness(served, households)
-        a_v = village_means(state.mean_other_attitude(), state.village, nv, state.present)
         dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation,
                             state.unfairness, p)
         state.tension = clip01(state.tension + dt)

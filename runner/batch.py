@@ -397,7 +397,7 @@ def _run_processes(fn, tasks, workers: int) -> Iterator[tuple[int, dict[str, pd.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["runner", fn.__module__])
+    ctx.set_forkserver_preload(["runner", "runner.preload", fn.__module__])  # preload: the compiled kernels
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                initargs=(os.getpid(),))
     try:
