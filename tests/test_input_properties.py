@@ -595,9 +595,9 @@ def set_column(name: str, value: str):
 
 
 POSTERIOR_CASES = {
-    "NaN values": (set_column("acceptance_threshold", "nan"),
-                   "acceptance_threshold, row 1 (line 3): 'nan' is not a finite number (and 4 other rows); "
-                   "allowed: a finite number in [0.4, 0.6], the range declared in model/params.py"),
+    "NaN values": (set_column("readiness_threshold", "nan"),
+                   "readiness_threshold, row 1 (line 3): 'nan' is not a finite number (and 4 other rows); "
+                   "allowed: a finite number in [0, 0.4], the range declared in model/params.py"),
     "values of -1000": (set_column("alpha_coping", "-1000"), "alpha_coping, row 1 (line 3): -1000 is outside"),
     "zero weights": (set_column("weight", "0"), "weight: every weight is 0; allowed: finite, non-negative weights "
                                                 "with a positive sum"),
@@ -651,7 +651,12 @@ def test_an_empty_truncated_or_unreadable_posterior_is_refused_not_a_traceback(t
 
 def test_a_posterior_with_a_former_parameter_name_is_read_under_the_new_one(tmp_path):
     old, new = next(iter(ALIASES.items()))
-    path = posterior_file(tmp_path, lambda h, b: h.__setitem__(h.index(new), old))
+
+    def add_old_column(header, body):  # a posterior written when the parameter had its former name
+        header.insert(0, old)
+        for r in body:
+            r.insert(0, "0.6")
+    path = posterior_file(tmp_path, add_old_column)
     post = load_posterior(path)
     assert new in post.columns and old not in post.columns
     check_usable_posterior(post)

@@ -1,13 +1,14 @@
 """Every speed kernel (model/kernels.py) gives what its plain numpy form gives, on generated inputs."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from model import kernels
 
-SETTINGS = settings(max_examples=60, deadline=None)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""No deadline and no check of generation speed: both measure the machine's load, not the kernels."""
 shapes = st.tuples(st.integers(0, 40), st.integers(1, 12))
 
 
@@ -57,7 +58,7 @@ def test_put2d(a, data):
     np.testing.assert_array_equal(fast, plain)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 6), st.integers(0, 200), st.integers(0, 2**32 - 1))
 def test_first_in_pool(n_pools, n, seed):
     rng = np.random.default_rng(seed)
@@ -133,7 +134,7 @@ def test_pool_exposures(n, ng, n_entries, seed):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 5), st.integers(2, 4), st.integers(0, 200), st.integers(0, 2**32 - 1))
 def test_targeted_first_in_pool(n_pools, ng, n, seed):
     rng = np.random.default_rng(seed)
@@ -167,7 +168,7 @@ def _households(rng, n, ng, nv):
                 present=rng.random(n) < 0.9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 30), st.integers(2, 4), st.booleans(), st.integers(0, 2**32 - 1))
 def test_contact_week(n, ng, with_bonus, seed):
     from model import contact as C
@@ -201,7 +202,7 @@ def test_contact_week(n, ng, with_bonus, seed):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 30), st.integers(0, 20), st.integers(0, 2**32 - 1))
 def test_stressors_week(n, ties, seed):
     from model import stressors as S
@@ -229,7 +230,7 @@ def test_stressors_week(n, ties, seed):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 30), st.integers(2, 4), st.integers(0, 2**32 - 1))
 def test_legitimise(n, ng, seed):
     from model import legitimisation as L
@@ -247,7 +248,7 @@ def test_legitimise(n, ng, seed):
     np.testing.assert_allclose(anchor, want_anchor, rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 40), st.integers(1, 4), st.integers(0, 2**32 - 1))
 def test_join_candidates(n, n_entries, seed):
     from model import participation as P
