@@ -222,7 +222,9 @@ def write_plan(setup: Setup, study, m, table, scenarios, best, findings, plan_pa
         if setup.delivered is not None:
             tables["comparison.csv"] = compare_with_delivered(m, best, plan.objectives)
             findings.append(_against_delivered(tables["comparison.csv"], plan.objectives[0]))
-    record = results.provenance({"plan": plan_path, "population": plan.population, "rescore_params": params_file},
+    population = Path(plan_path).parent / plan.population  # as the plan file names it: relative to the file
+    population = population if population.is_file() else Path(plan.population)
+    record = results.provenance({"plan": plan_path, "population": population, "rescore_params": params_file},
                                 {"plan": plan.model_dump(mode="json"), "rescore_seed": seed})
     summary = {"plan": plan.name, "findings": findings, "recommended": best, "recommended_file":
                "recommended.yaml" if best is not None else None, "reproduce": prov,
