@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--out", default="results/patterns")
     a = ap.parse_args(argv)
+    if a.pairs < 2:
+        ap.error(f"--pairs: {a.pairs}; allowed: a whole number, at least 2 (an interval needs two pairs)")
     table = check(a.pairs, a.seed, None if a.posterior == "none" else a.posterior, a.workers, a.out)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table[["pattern", "pairs", "mean_difference", "low90", "high90", "share_of_pairs_holding", "status"]])
