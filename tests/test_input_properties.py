@@ -252,7 +252,9 @@ KEY_LINE = re.compile(r"^\s*[A-Za-z_][\w .-]*:(\s|$)")
 def key_line_twice(draw, text: str) -> tuple[int, bytes]:
     """``text`` with one of its ``key: value`` lines written twice; the line number of the copy."""
     lines = [line + "\n" for line in text.splitlines()]
-    k = draw(st.sampled_from([k for k, line in enumerate(lines) if KEY_LINE.match(line)]))
+    whole = [k for k, line in enumerate(lines) if KEY_LINE.match(line)    # a key whose value ends on its line
+             and line.count("[") == line.count("]") and line.count("{") == line.count("}")]
+    k = draw(st.sampled_from(whole))
     return k + 2, "".join(lines[:k + 1] + lines[k:]).encode()
 
 
