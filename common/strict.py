@@ -108,3 +108,12 @@ class Strict(BaseModel):
                     msgs.append(f"unknown key '{key}'{hint}")
                 raise ValueError("; ".join(msgs) + f"; allowed keys: {', '.join(sorted(allowed))}")
         return data
+
+
+def each_once(values: list[str], what: str) -> list[str]:
+    """A field validator's check that a list names each thing at most once (sweep outcomes, plan
+    objectives): the repeated names and what is allowed."""
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"{twice} appear more than once; allowed: each {what} once")
+    return values

@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from common.errors import InputError, from_validation_error, read_yaml
-from common.strict import Strict
+from common.strict import Strict, each_once
 from model import outcomes
 from model.activities import catalogue
 from model.observer import split_means
@@ -123,9 +123,7 @@ class PlanFile(Strict):
     @field_validator("objectives")
     @classmethod
     def _once(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError(f"{v}: each objective at most once; allowed: {', '.join(OBJECTIVES)}")
-        return v
+        return each_once(v, f"objective ({', '.join(OBJECTIVES)})")
 
     @field_validator("activities")
     @classmethod

@@ -44,7 +44,7 @@ from model.params import addressable_ranges as param_ranges  # noqa: E402
 from model.activities import STRENGTH_PREFIX, strength_problem  # noqa: E402
 from model.params import REMOVED  # noqa: E402
 from model.params import names as param_names  # noqa: E402
-from common.strict import Strict  # noqa: E402
+from common.strict import Strict, each_once  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
 from scenarios.design import CHANGES, DesignFactor, apply_design, finite_bounds, ordered  # noqa: E402,F401
 from scenarios.schema import Scenario, check_safe_name  # noqa: E402
@@ -88,10 +88,7 @@ class SweepFile(Strict):
     @field_validator("outcomes")
     @classmethod
     def _once(cls, v: list[str]) -> list[str]:
-        twice = sorted({o for o in v if v.count(o) > 1})
-        if twice:
-            raise ValueError(f"{twice} appear more than once; allowed: each outcome once")
-        return v
+        return each_once(v, "outcome")
 
     @field_validator("parameters")
     @classmethod
