@@ -551,6 +551,15 @@ def influence_week(attitude, num, den, gap, anchor, stubbornness, group, rate):
     return new
 
 
+# --- participation's week (leaving, enrolled pairs, free places, quotas) ------------------------
+
+
+# --- ties, doses, tension, acknowledgement, pss, recall -----------------------------------------
+
+
+# --- observation and survey ------------------------------------------------------------------------
+
+
 def load() -> None:
     """Start numba and load one cached kernel: about 0.2 s once per process, paid by whichever
     kernel is called first. The runner's fork server calls it (runner/preload.py), so that the

@@ -1,17 +1,21 @@
 """The one shape every weekly mechanism has, and what a week hands from one mechanism to the next.
 
-A mechanism is one module holding one class with three methods::
+A mechanism is one module holding one class with up to four methods::
 
     class Contact(Mechanism):
         name = "contact"
         def init(self, state, world): ...         # once per run, after the population and network
-        def step(self, state, world, week): ...   # the week over all households at once (arrays)
+        def step(self, state, world, week): ...   # the week over all households at once (arrays;
+                                                  # compiled kernels where they pay)
+        def plain(self, state, world, week): ...  # the same week in plain numpy: the readable form
         def reference(self, state, world, week): ...  # the same week, one household at a time
 
-``step`` and ``reference`` must give the same states (the reference form is the oracle the tests
-compare with; it uses the same equation functions, applied to one household's numbers). The
-week (``model/week.py``) is the list of mechanisms in the ODD order (``model/mechanisms.py``),
-run in one of the two forms; neither names a mechanism.
+``step``, ``plain`` and ``reference`` must give the same states (the reference form is the
+oracle the tests compare with; it uses the same equation functions, applied to one household's
+numbers). ``plain`` exists where ``step`` calls a compiled kernel of ``model/kernels.py`` for a
+whole part of the week: it is the array form as equations, the kernel the speed trick beside it
+(by default ``plain`` is ``step``). The week (``model/week.py``) is the list of mechanisms in the
+ODD order (``model/mechanisms.py``), run in one of the three forms; none names a mechanism.
 
 What one mechanism leaves for the next (who takes part, their doses, who meets whom) is put on
 the ``Week``. Per-run constants a mechanism needs (a fixed point found at set-up, a share of
@@ -68,6 +72,11 @@ class Mechanism:
 
     def step(self, state: "State", world: "World", week: Week) -> None:
         """The week over all households at once."""
+
+    def plain(self, state: "State", world: "World", week: Week) -> None:
+        """The same week over all households in plain numpy (no compiled kernel); by default the
+        array form (for mechanisms whose array form calls no kernel)."""
+        self.step(state, world, week)
 
     def reference(self, state: "State", world: "World", week: Week) -> None:
         """The same week one household at a time; by default the array form (for mechanisms

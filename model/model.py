@@ -67,14 +67,15 @@ class CohesionModel(mesa.Model):
         The seed. Population, network, dynamics and survey draw from separate streams of it.
     replicate : int
         Replicate number, carried into the survey rows.
-    step_mode : "array" or "reference"
-        "array" runs each mechanism over all households at once; "reference" the same mechanisms
-        one household at a time (``Mechanism.reference``), for tests and benchmarks. Both give
-        the same states.
+    step_mode : "array", "plain" or "reference"
+        "array" runs each mechanism over all households at once (compiled kernels where they
+        pay); "plain" the same arrays in plain numpy without the kernels (``Mechanism.plain``);
+        "reference" the same mechanisms one household at a time (``Mechanism.reference``). The
+        last two are for tests and benchmarks; all three give the same states.
     """
 
     def __init__(self, scenario, params: Params | None = None, rng=None, replicate: int = 0,
-                 step_mode: Literal["array", "reference"] = "array"):
+                 step_mode: Literal["array", "plain", "reference"] = "array"):
         self.seed_sequence = _seed_sequence(rng)
         super().__init__(rng=self.seed_sequence)
         self.spec = scenario
