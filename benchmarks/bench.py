@@ -18,6 +18,11 @@ docs/performance.md was written by this script (see the command there).
    proportion, same mean degree), 52 weeks, each size in a fresh subprocess so that its peak
    resident memory (``ru_maxrss``) is its own; a least-squares fit of log time on log households.
 5. ``throughput``: runs per second of ``runner.run_batch`` with 1 and 2 workers.
+6. ``science`` (only with ``--science``, about 10 minutes): the commands researchers wait for,
+   timed as a user runs them, each in a fresh process on all cores: ``cohesion calibrate
+   --budget default`` (into ``calibration/results/bench-calibration``, removed afterwards) and
+   ``cohesion sweep experiments/sweeps/default.yaml --method sobol --n 1024`` (into a temporary
+   folder).
 
 And the compilation (``first_call``): the first run of a fresh process with an empty kernel cache
 (numba compiles model/kernels.py's kernels) and with the cache it wrote, against a second run.
@@ -235,6 +240,36 @@ def machine_ceiling(runs: int) -> dict:
     return {"one_process_seconds": alone, "two_processes_seconds": two, "speedup": 2 * alone / two}
 
 
+# --- 6: the commands researchers wait for -----------------------------------------------------
+SCIENCE = {
+    "calibration": ["calibrate", "--budget", "default", "--name", "bench-calibration", "--restart"],
+    "sweep": ["sweep", "experiments/sweeps/default.yaml", "--method", "sobol", "--n", "1024", "--out", "{tmp}"],
+}
+
+
+def science(which=tuple(SCIENCE)) -> dict:
+    """Wall seconds of each command of ``SCIENCE`` run as a user runs it (``cohesion ...``, all
+    cores), with its last line of output; the calibration's folder is removed afterwards."""
+    import shutil
+    import tempfile
+    out = {}
+    cohesion = [sys.executable, "-m", "experiments.cli"]
+    for name in which:
+        with tempfile.TemporaryDirectory() as tmp:
+            args = [a.format(tmp=tmp) for a in SCIENCE[name]]
+            t0 = time.perf_counter()
+            r = subprocess.run([*cohesion, *args], cwd=ROOT, capture_output=True, text=True)
+            seconds = time.perf_counter() - t0
+        if name == "calibration":
+            shutil.rmtree(ROOT / "calibration" / "results" / "bench-calibration", ignore_errors=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"cohesion {' '.join(args)} failed ({r.returncode}): {r.stderr[-2000:]}")
+        lines = [x for x in (r.stdout + r.stderr).splitlines() if x.strip()]
+        out[name] = {"command": "cohesion " + " ".join(SCIENCE[name]).replace("{tmp}", "<tmp>"), "seconds": seconds,
+                     "last_lines": lines[-6:]}
+    return out
+
+
 # --- report -----------------------------------------------------------------------------------
 # --- compilation: the kernels' first call ------------------------------------------------------
 FIRST_CALL = ("import json; from benchmarks.bench import base_scenario, time_run; s = base_scenario(); "
@@ -309,6 +344,11 @@ def targets(res: dict) -> dict[str, dict]:
                                                             "met": big["peak_rss_mb"] <= 2048}
         e = res["scaling"]["exponent"]
         out["exponent of time vs households"] = {"measured": e, "target": "< 1.1", "met": e < 1.1}
+    if "science" in res:
+        bounds = {"calibration": ("calibration, default budget", 300), "sweep": ("Sobol sweep of the default sweep, N = 1024", 240)}
+        for name, r in res["science"].items():
+            label, bound = bounds[name]
+            out[label] = {"measured": r["seconds"], "target": f"<= {bound // 60} min", "met": r["seconds"] <= bound}
     if "first_call" in res:
         c = res["first_call"]["compiling"]["first_run"]
         out["first run of a process that compiles the kernels (once per machine)"] = {
@@ -379,6 +419,11 @@ def markdown(res: dict) -> str:
             lines.append(f"\nThe machine's own ceiling, no runner: {t['runs']} runs in one process took "
                          f"{c['one_process_seconds']:.2f} s; the same in each of two processes started together "
                          f"{c['two_processes_seconds']:.2f} s: two processes deliver {c['speedup']:.2f}x one.")
+    if "science" in res:
+        lines += ["", "**6. The commands researchers wait for** (each in a fresh process, all cores, wall time)", "",
+                  "| command | time |", "|---|---:|"]
+        for r in res["science"].values():
+            lines.append(f"| `{r['command']}` | {r['seconds']:.0f} s ({r['seconds'] / 60:.1f} min) |")
     lines += ["", "**Targets**", "", "| target | measured | bound | met |", "|---|---:|---:|---|"]
     for name, t in res["targets"].items():
         lines.append(f"| {name} | {t['measured']:.3g} | {t['target']} | {'yes' if t['met'] else 'NO'} |")
@@ -409,6 +454,9 @@ def run_suite(repeats: int = 7, sizes=SCALING_SIZES, weeks: int = SCALING_WEEKS,
     if "throughput" in parts and runs:
         print(f"5. runner throughput, {runs} runs", flush=True)
         res["throughput"] = throughput(scenario, runs)
+    if "science" in parts:
+        print("6. calibration (default budget) and Sobol sweep (N = 1024), as a user runs them", flush=True)
+        res["science"] = science()
     res["targets"] = targets(res)
     table = markdown(res)
     print(table)
@@ -435,6 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     ap.add_argument("--no-first-call", action="store_true", help="skip the compilation figures (two processes)")
+    ap.add_argument("--science", action="store_true",
+                    help="also time `cohesion calibrate --budget default` and the default Sobol sweep at N = 1024 "
+                         "(about 10 minutes)")
     ap.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.scale_one:
@@ -448,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.households or args.horizon:
         scenario = scaled_scenario(args.households or base_scenario().n_households(), args.horizon)
     command = " ".join(["python -m benchmarks.bench", *(argv if argv is not None else sys.argv[1:])])
-    parts = ("qayyarah", "reference", "floor", "scaling", "throughput") + (() if args.no_first_call else ("first_call",))
+    parts = (("qayyarah", "reference", "floor", "scaling", "throughput") + (() if args.no_first_call else ("first_call",))
+             + (("science",) if args.science else ()))
     run_suite(args.repeats, args.sizes, args.weeks, args.runs, args.reference_repeats, args.out, command=command,
               scenario=scenario, parts=parts)
     return 0

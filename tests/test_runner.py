@@ -142,3 +142,48 @@ def test_two_batches_cannot_write_to_one_folder_at_the_same_time(tmp_path):
         RunStore(tmp_path, "a", 1, "second", resume=True)
     first.close()
     RunStore(tmp_path, "a", 1, "third", resume=True).close()
+
+
+# --- several runs per worker task ---------------------------------------------------------------
+def test_chunks_follow_the_measured_run_time_and_leave_no_worker_idle_at_the_end():
+    from runner.batch import CHUNK_SECONDS, MAX_CHUNK, Chunker
+
+    c = Chunker(workers=2)
+    assert c.size(1000) == 1                       # nothing measured yet: single runs measure
+    c.record([0.05])
+    assert c.size(1000) == 1                       # one run measured, one worker still unmeasured
+    c.record([0.05])
+    assert c.size(1000) == int(CHUNK_SECONDS / 0.05)   # about CHUNK_SECONDS of work a task
+    assert c.size(12) == 3                         # the last runs spread over two tasks per worker
+    assert c.size(1) == 1
+    c.record([1e-5] * 100)
+    assert c.size(10**6) == MAX_CHUNK
+    slow = Chunker(workers=2)
+    slow.record([3.0, 3.0])
+    assert slow.size(1000) == 1                    # long runs one by one: each kept as it finishes
+    assert Chunker(workers=2, fixed=5).size(3) == 3
+
+
+def test_results_do_not_depend_on_how_runs_are_chunked(monkeypatch):
+    tasks = tiny_tasks(7)
+    monkeypatch.setenv("COHESION_CHUNK", "1")
+    single = run_batch(tasks, workers=2, progress=False)
+    monkeypatch.setenv("COHESION_CHUNK", "3")
+    chunked = run_batch(tasks, fails_on_three, workers=2, progress=False)
+    plain = run_batch(tasks, fails_on_three, workers=1, progress=False)
+    for kind in ("survey", "outcomes"):
+        assert list(single[kind].run.unique()) == list(range(7))
+    # a run that raises inside a chunk is recorded alone; the others of its chunk are kept
+    assert list(chunked["errors"].run) == [3]
+    pd.testing.assert_frame_equal(chunked["values"], plain["values"])
+    monkeypatch.setenv("COHESION_CHUNK", "3")
+    again = run_batch(tasks, workers=2, progress=False)
+    for kind in ("survey", "timeseries", "outcomes"):
+        pd.testing.assert_frame_equal(single[kind], again[kind])
+
+
+def test_a_bad_chunk_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("COHESION_CHUNK", "zero")
+    for workers in (1, 2):
+        with pytest.raises(InputError, match="COHESION_CHUNK"):
+            run_batch(tiny_tasks(2), workers=workers, progress=False)
