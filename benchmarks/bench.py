@@ -367,6 +367,16 @@ def targets(res: dict) -> dict[str, dict]:
     return out
 
 
+def science_lines(res: dict) -> list[str]:
+    if "science" not in res:
+        return []
+    lines = ["", "**6. The commands researchers wait for** (each in a fresh process, all cores, wall time)", "",
+             "| command | time |", "|---|---:|"]
+    for r in res["science"].values():
+        lines.append(f"| `{r['command']}` | {r['seconds']:.0f} s ({r['seconds'] / 60:.1f} min) |")
+    return lines
+
+
 def markdown(res: dict) -> str:
     q, f = res["qayyarah"], res["floor"]
     ms = lambda s: f"{1000 * s:.1f} ms"  # noqa: E731
@@ -419,11 +429,7 @@ def markdown(res: dict) -> str:
             lines.append(f"\nThe machine's own ceiling, no runner: {t['runs']} runs in one process took "
                          f"{c['one_process_seconds']:.2f} s; the same in each of two processes started together "
                          f"{c['two_processes_seconds']:.2f} s: two processes deliver {c['speedup']:.2f}x one.")
-    if "science" in res:
-        lines += ["", "**6. The commands researchers wait for** (each in a fresh process, all cores, wall time)", "",
-                  "| command | time |", "|---|---:|"]
-        for r in res["science"].values():
-            lines.append(f"| `{r['command']}` | {r['seconds']:.0f} s ({r['seconds'] / 60:.1f} min) |")
+    lines += science_lines(res)
     lines += ["", "**Targets**", "", "| target | measured | bound | met |", "|---|---:|---:|---|"]
     for name, t in res["targets"].items():
         lines.append(f"| {name} | {t['measured']:.3g} | {t['target']} | {'yes' if t['met'] else 'NO'} |")

@@ -604,9 +604,7 @@ def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]]
     indices = [t.index for t in tasks]
     if len(set(indices)) != len(indices):
         raise ValueError("task indices must be unique")
-    if flush_seconds is None:
-        flush_seconds = float(os.environ.get("COHESION_FLUSH_SECONDS", FLUSH_SECONDS))
-    _chunk_size_setting()          # a bad COHESION_CHUNK is refused before anything runs
+    flush_seconds = _flush_seconds(flush_seconds)
     store = (RunStore(Path(out), fingerprint(tasks, fn), len(tasks), label, resume, record,
                       None if results is None else Path(results)) if out is not None else None)
     run_with = dict(workers=workers, progress=progress, label=label, engine=engine, scheduler=scheduler,
@@ -617,6 +615,13 @@ def run_batch(tasks: Sequence[Any], fn: Callable[[Any], dict[str, pd.DataFrame]]
     finally:
         if store is not None:
             store.close()
+
+
+def _flush_seconds(given: float | None) -> float:
+    """The flush interval: given, or the environment's; a bad COHESION_CHUNK is refused here too,
+    before anything runs."""
+    _chunk_size_setting()
+    return float(os.environ.get("COHESION_FLUSH_SECONDS", FLUSH_SECONDS)) if given is None else given
 
 
 def _execute(todo: Sequence[Any], fn, sink: Callable[[dict], None], total: int, *, workers, progress, label, engine,
