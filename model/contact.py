@@ -35,7 +35,7 @@ import numpy as np
 
 from common.vocabulary import CHANNELS
 from .draws import MAX_COUNT, poisson_from_uniform
-from .kernels import contact_week, pool_exposures
+from .kernels import contact_week, poisson_inverse_plain, pool_exposures, pool_exposures_plain
 from .mechanism import Mechanism, Week
 from .params import Params
 from .programme import Members, Programme
@@ -56,11 +56,18 @@ def positivity(r, p: Params):
     return 1.0 / (1.0 + np.exp(-p.readiness_steepness * (r - p.readiness_threshold)))
 
 
-def encounters(u_pos, u_neg, e, q, p: Params):
+def encounters(u_pos, u_neg, e, q, p: Params, poisson=poisson_from_uniform):
     """The week's positive and negative encounters: Poisson counts with means m*e*q and
-    m*e*(1-q), from two uniform draws each."""
+    m*e*(1-q), from two uniform draws each (``poisson``: draws.poisson_from_uniform, or
+    ``poisson_plain`` in the plain form)."""
     m = p.encounters_per_exposure
-    return poisson_from_uniform(u_pos, m * e * q), poisson_from_uniform(u_neg, m * e * (1.0 - q))
+    return poisson(u_pos, m * e * q), poisson(u_neg, m * e * (1.0 - q))
+
+
+def poisson_plain(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``draws.poisson_from_uniform`` for arrays of one shape, in plain numpy (the loop over
+    counts of ``kernels.poisson_inverse_plain``)."""
+    return poisson_inverse_plain(u, mean, MAX_COUNT)
 
 
 def attitude_change(a, pos, neg, d, fam, q, p: Params):
@@ -87,6 +94,15 @@ def exposures(state: State, prog: Programme, members: Members) -> tuple[np.ndarr
                           cm[:, DIALOGUE].copy(), state.n, state.attitude.shape[1])
 
 
+def exposures_plain(state: State, prog: Programme, members: Members) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``exposures`` in plain numpy: the members counted by pool and group, each member's share
+    of every group among the other members of its pool, summed over its entries
+    (``kernels.pool_exposures_plain``)."""
+    cm = prog.channel_matrix
+    return pool_exposures_plain(members.k, members.i, members.pool, state.group, prog.n_pools, cm[:, CONTACT],
+                                cm[:, DIALOGUE], state.n, state.attitude.shape[1])
+
+
 class Contact(Mechanism):
     """Members of mixed activities meet: attitudes and familiarity move, contact is counted."""
 
@@ -107,6 +123,26 @@ class Contact(Mechanism):
                      p.w_ready_familiarity, p.w_ready_tension, p.w_ready_intensity, p.readiness_steepness,
                      p.readiness_threshold, p.encounters_per_exposure, p.contact_neg_ratio, p.alpha_contact_pos,
                      p.alpha_dialogue, p.familiarity_rate, MAX_COUNT)
+
+    def plain(self, state: State, world, week: Week) -> None:
+        met, e, d = exposures_plain(state, world.programme, week.members)
+        if met.size == 0:
+            return
+        p, other = world.params, state.other_mask[met]
+        u = week.draws.take(2 * e.size).reshape(2, *e.shape)  # per met household and group
+        bonus = week.shared.get(READINESS_BONUS)
+        a, fam = state.attitude[met], state.familiarity[met]
+        x = wellbeing_share(state.wellbeing[met])[:, None]
+        r = readiness(state.coping[met, None], x, fam, state.tension[state.village[met]][:, None], e, p,
+                      0.0 if bonus is None else bonus[met])
+        q = positivity(r, p)
+        pos, neg = encounters(u[0], u[1], e, q, p, poisson_plain)  # e is 0 towards one's own group: none
+        da = attitude_change(a, pos, neg, d, fam, q, p) * other
+        state.attitude[met] = np.clip(a + da, 0.0, 1.0)
+        state.anchor[met] = np.clip(state.anchor[met] + da, 0.0, 1.0)
+        state.familiarity[met] = np.clip(fam + familiarity_change(fam, pos, neg, d, p) * other, 0.0, 1.0)
+        state.contact_pos[met] += pos.sum(axis=1)
+        state.contact_neg[met] += neg.sum(axis=1)
 
     def reference(self, state: State, world, week: Week) -> None:
         members, expo, dlg = exposures_one_by_one(state, world.programme, week.number)

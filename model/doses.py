@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from common.vocabulary import CHANNELS
-from .kernels import row_any
+from .kernels import enrolment_week, row_any, spread_doses
 from .mechanism import Mechanism, Week
+from .programme import Members
 from .state import State
 
 
@@ -23,6 +24,21 @@ class Doses(Mechanism):
     name = "doses"
 
     def step(self, state: State, world, week: Week) -> None:
+        # enrolment and the mixed entries' members in one compiled pass (kernels.enrolment_week), the
+        # doses by the same BLAS product as Programme.doses
+        prog = world.programme
+        n, n_entries = state.weeks_left.shape
+        enrolled, taking_part, factor = (np.empty((n, n_entries), dtype=bool), np.empty(n, dtype=bool),
+                                         np.empty((n, n_entries)))
+        n_rows, members = enrolment_week(state.weeks_left, prog.week(week.number).mixed, prog.pool_offset,
+                                         state.village, prog.by_village, enrolled, taking_part, factor)
+        d = np.zeros((prog.channel_matrix.shape[1], n))
+        spread_doses(d, factor[:n_rows] @ prog.channel_matrix, taking_part)  # the product as Programme.doses
+        week.enrolled, week.taking_part = enrolled, taking_part
+        week.doses = dict(zip(CHANNELS, d))
+        week.members = Members(members[0], members[1], members[2])
+
+    def plain(self, state: State, world, week: Week) -> None:
         prog = world.programme
         week.enrolled = state.enrolled
         week.taking_part = row_any(week.enrolled)

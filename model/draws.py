@@ -10,6 +10,8 @@ them in the same order, so they see the same numbers.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .kernels import poisson_inverse
@@ -43,10 +45,18 @@ class WeekDraws:
         self.rng = rng
         self.entries = np.asarray(entries, dtype=np.int64)
         self.join_all = join_all
-        self.row_of = {int(k): a for a, k in enumerate(self.entries)}
-        self.join = _ByEntry(self.row_of, join_all)
         self._replay = list(taken) if taken is not None else None
         self.taken: list[np.ndarray] | None = [] if record else None
+
+    @functools.cached_property
+    def row_of(self) -> dict[int, int]:
+        """Row of ``join_all`` of each active entry (made on first use: the array form reads
+        ``join_all`` whole)."""
+        return {int(k): a for a, k in enumerate(self.entries)}
+
+    @functools.cached_property
+    def join(self) -> "_ByEntry":
+        return _ByEntry(self.row_of, self.join_all)
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int, entries, record: bool = False) -> "WeekDraws":

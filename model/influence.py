@@ -72,6 +72,14 @@ class Influence(Mechanism):
         state.attitude = influence_week(state.attitude, num, den, state.influence_gap, state.anchor,
                                         state.stubbornness, state.group, p.influence_rate)
 
+    def plain(self, state: State, world, week: Week) -> None:
+        p = world.params
+        if p.influence_rate == 0:
+            return
+        m = neighbour_attitudes(state, world.network, p) - state.influence_gap
+        da = fj_change(state.attitude, m, state.anchor, state.stubbornness[:, None], p) * state.other_mask
+        state.attitude = np.clip(state.attitude + da, 0.0, 1.0)
+
     def reference(self, state: State, world, week: Week) -> None:
         p = world.params
         if p.influence_rate == 0:

@@ -99,20 +99,16 @@ def put2d_plain(a: np.ndarray, rows: np.ndarray, cols: np.ndarray, values) -> No
 # --- allocation of places ----------------------------------------------------------------------
 def first_in_pool(pool: np.ndarray, keys: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Mask of the candidates that get a place: in each pool, the ``free`` candidates with the
-    smallest keys (``keys`` uniform on (0, 1)).
+    smallest keys (``keys`` uniform on (0, 1)), ties broken by candidate order.
 
     Where a pool has room for all its candidates, all get one; elsewhere only the candidates
-    under a cut-off are sorted, the cut-off chosen so that about twice the free places fall under
-    it and lifted to 1 in a pool where fewer than its free places do: the same places as a sort of
-    all candidates (``first_in_pool_plain``), for a sort of a few times the free places. The
-    passes over the candidates are compiled; the sort is numpy's (faster than numba's at 10^5
-    candidates and more).
+    under a cut-off are looked at, the cut-off chosen so that about twice the free places fall
+    under it and lifted to 1 in a pool where fewer than its free places do, and among them the
+    key of rank free[q] is selected (no sort): the same places as a stable sort of all candidates
+    (``first_in_pool_plain``). Compiled whole (``_first_in_pool``).
     """
-    pool, keys = np.ascontiguousarray(pool, dtype=np.int64), np.ascontiguousarray(keys, dtype=np.float64)
-    free = np.ascontiguousarray(free, dtype=np.int64)
-    chosen, queue = _pool_queue(pool, keys, free)
-    _give_in_order(queue[np.argsort(keys[queue])], pool, free, chosen)
-    return chosen
+    return _first_in_pool(np.ascontiguousarray(pool, dtype=np.int64), np.ascontiguousarray(keys, dtype=np.float64),
+                          np.ascontiguousarray(free, dtype=np.int64))
 
 
 @compiled
@@ -129,51 +125,31 @@ def _pool_queue(pool, keys, free):
             cut[q] = 2.0 * max(free[q], 0) / max(n[q], 1)
     under = np.zeros(n_pools, dtype=np.int64)
     for c in range(pool.size):
-        if keys[c] < cut[pool[c]]:
-            under[pool[c]] += 1
+        under[pool[c]] += keys[c] < cut[pool[c]]
     for q in range(n_pools):
         if n[q] > free[q] and under[q] < free[q]:
             cut[q] = np.inf
     chosen = np.empty(pool.size, dtype=np.bool_)
+    queue = np.empty(pool.size, dtype=np.int64)
     size = 0
-    for c in range(pool.size):
+    for c in range(pool.size):  # without branches: c is written, the size moves if it is under the cut
         chosen[c] = n[pool[c]] <= free[pool[c]]
-        if keys[c] < cut[pool[c]]:
-            size += 1
-    queue = np.empty(size, dtype=np.int64)
-    size = 0
-    for c in range(pool.size):
-        if keys[c] < cut[pool[c]]:
-            queue[size] = c
-            size += 1
-    return chosen, queue
-
-
-@compiled
-def _give_in_order(order, pool, free, chosen):
-    """The queue by key: the first free[q] candidates of pool q get a place (in ``chosen``)."""
-    given = np.zeros(free.size, dtype=np.int64)
-    for c in order:
-        chosen[c] = given[pool[c]] < free[pool[c]]
-        given[pool[c]] += 1
+        queue[size] = c
+        size += keys[c] < cut[pool[c]]
+    return chosen, queue[:size]
 
 
 def targeted_first_in_pool(pool: np.ndarray, group: np.ndarray, keys: np.ndarray, free: np.ndarray,
                            quota: np.ndarray) -> np.ndarray:
     """Mask of the candidates given a place where places are held for groups: in each pool the
     ``quota[pool, g]`` places held for group g go to g's candidates with the smallest keys, then
-    the places left (``free`` less those given) to the other candidates with the smallest keys."""
-    return _targeted(np.ascontiguousarray(pool, dtype=np.int64), np.ascontiguousarray(group, dtype=np.int64),
-                     np.ascontiguousarray(keys, dtype=np.float64), np.ascontiguousarray(free, dtype=np.int64),
-                     np.ascontiguousarray(quota, dtype=np.int64))
-
-
-def _targeted(pool, group, keys, free, quota):
-    first = first_in_pool(pool * quota.shape[1] + group, keys, quota.ravel())
-    left = _less_given(free, pool, first)
-    rest = np.flatnonzero(~first)
-    first[rest[first_in_pool(pool[rest], keys[rest], left)]] = True
-    return first
+    the places left (``free`` less those given) to the other candidates with the smallest keys.
+    Compiled whole (``_targeted_first_in_pool``)."""
+    return _targeted_first_in_pool(np.ascontiguousarray(pool, dtype=np.int64),
+                                   np.ascontiguousarray(group, dtype=np.int64),
+                                   np.ascontiguousarray(keys, dtype=np.float64),
+                                   np.ascontiguousarray(free, dtype=np.int64),
+                                   np.ascontiguousarray(quota, dtype=np.int64))
 
 
 @compiled
@@ -181,8 +157,7 @@ def _less_given(free, pool, given):
     """``free`` less the places given in each pool (``free - bincount(pool[given])``)."""
     left = free.copy()
     for c in range(pool.size):
-        if given[c]:
-            left[pool[c]] -= 1
+        left[pool[c]] -= given[c]
     return left
 
 
@@ -505,25 +480,29 @@ def join_candidates(ks, rows, u_all, eligible, enrolled, free, pool_offset, by_v
     under p_ik (model/participation.py: ``willingness``, ``join_probability``; p_ik <= join_rate,
     so only draws under join_rate are looked at). Returns their household, entry, pool and key
     u / p_ik, by which the places are given."""
-    count = 0
-    for a in rows:
-        for i in range(u_all.shape[1]):
-            if u_all[a, i] < join_rate and eligible[ks[a], i] and not enrolled[i, a]:
-                count += 1
-    hh = np.empty(count, dtype=np.int64)
-    entry = np.empty(count, dtype=np.int64)
-    pool = np.empty(count, dtype=np.int64)
-    key = np.empty(count)
+    n_hh = u_all.shape[1]
+    m = 0
+    for a in rows:  # how many are looked at (without branches: the passes are random)
+        k = ks[a]
+        for i in range(n_hh):
+            m += (u_all[a, i] < join_rate) & eligible[k, i] & ~enrolled[i, a]
+    hh = np.empty(m, dtype=np.int64)
+    entry = np.empty(m, dtype=np.int64)
+    pool = np.empty(m, dtype=np.int64)
+    key = np.empty(m)
+    looked = np.empty(n_hh, dtype=np.int64)  # an entry's households looked at
     n = 0
     for a in rows:
         k = ks[a]
-        for i in range(u_all.shape[1]):
-            u = u_all[a, i]
-            if not (u < join_rate and eligible[k, i] and not enrolled[i, a]):
-                continue
+        m = 0
+        for i in range(n_hh):  # without branches: i is written, the count moves if it is looked at
+            looked[m] = i
+            m += (u_all[a, i] < join_rate) & eligible[k, i] & ~enrolled[i, a]
+        for i in looked[:m]:
             q = pool_offset[k] + village[i] * by_village[k]
             if free[q] <= 0 or wellbeing[i] > max_wellbeing[k]:
                 continue
+            u = u_all[a, i]
             z = pull[i] + terms[k, 0] * need[i] + terms[k, 1] - terms[k, 2] * (1.0 - mean_attitude[i])
             prob = join_rate / (1.0 + np.exp(-steepness * (z - threshold[i])))
             if u < prob:
@@ -551,13 +530,769 @@ def influence_week(attitude, num, den, gap, anchor, stubbornness, group, rate):
     return new
 
 
+# --- tension: the village equations ------------------------------------------------------------
+@compiled
+def _numpy_sum(x):
+    """``x.sum()`` of a short contiguous row in numpy's order (its pairwise sum: in order below 8
+    values, else eight partial sums added in pairs, then the rest in order; numpy's for up to 128
+    values, the groups of a village are at most 8)."""
+    n = x.size
+    if n < 8:
+        res = -0.0
+        for j in range(n):
+            res += x[j]
+        return res
+    r = x[:8].copy()
+    j = 8
+    while j < n - n % 8:
+        for b in range(8):
+            r[b] += x[j + b]
+        j += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while j < n:
+        res += x[j]
+        j += 1
+    return res
+
+
+@compiled
+def tension_week(tension, tension0, mediation, capacity, mediation_sessions, last_incident, week, offer, active,
+                 village, group, present, enrolled, visibility, mediation_dose, capacity_dose, attitude,
+                 expected_cac, expected_trainees, village_attitude0, mediation_trigger, response_weeks,
+                 mediation_gain, mediation_decay, capacity_sustain, capacity_gain, tension_relax, mediation_rate,
+                 support_jealousy):
+    """model/tension.py's week (``Tension.plain``): the village tallies (``village_tallies``), then
+    village by village the on-demand sessions O_v = demand_v * offered_v (``demand``; added to
+    ``mediation_sessions`` in place), dM_v and dK_v (``mediation_change``, ``capacity_change``,
+    each clipped), U_v (``unfairness``) and dtension_v (``tension_change``, clipped), in the same
+    order. Returns the new tension, mediation, capacity and unfairness."""
+    dose, cap, served, households, a_v = village_tallies(village, group, present, enrolled, visibility,
+                                                        mediation_dose, capacity_dose, attitude, tension.size)
+    ng = served.shape[1]
+    t_new, m_new, k_new, u_new = (np.empty(tension.size), np.empty(tension.size), np.empty(tension.size),
+                                  np.empty(tension.size))
+    pi, s, term = np.empty(ng), np.empty(ng), np.empty(ng)
+    for v in range(tension.size):
+        offered = 0.0
+        for a in active:
+            offered += offer[a, v]
+        t = tension[v]
+        excess = _clip01((t - mediation_trigger) / max(1.0 - mediation_trigger, 1e-9))
+        on_demand = max(excess, 1.0 if week - last_incident[v] < response_weeks else 0.0) * offered
+        mediation_sessions[v] += on_demand
+        dose_v, cap_v = dose[v] / expected_cac[v], cap[v] / expected_trainees[v]
+        m, k = mediation[v], capacity[v]
+        m = _clip01(m + (mediation_gain * (dose_v + on_demand) * (1.0 - m)
+                         - mediation_decay * (1.0 - capacity_sustain * k) * m))
+        k = _clip01(k + (capacity_gain * cap_v * (1.0 - k) - mediation_decay * k))
+        n_v = _numpy_sum(households[v])
+        for g in range(ng):
+            pi[g] = households[v, g] / max(n_v, 1.0)
+            s[g] = served[v, g] / max(households[v, g], 1.0)
+            term[g] = pi[g] * s[g]
+        s_bar = _numpy_sum(term)
+        for g in range(ng):
+            term[g] = pi[g] * max(s_bar - s[g], 0.0)
+        u = _numpy_sum(term)
+        target = tension0[v] * (1.0 - a_v[v]) / max(1.0 - village_attitude0[v], 1e-9)
+        dt = tension_relax * (target - t) - mediation_rate * m * t + support_jealousy * u * (1.0 - t)
+        t_new[v], m_new[v], k_new[v], u_new[v] = _clip01(t + dt), m, k, u
+    return t_new, m_new, k_new, u_new
+
+
 # --- participation's week (leaving, enrolled pairs, free places, quotas) ------------------------
+@compiled
+def end_and_count(weeks_left, ending, ks):
+    """Entries over (``ending``, not handed over) end for all their members (``weeks_left`` set to
+    0); returns the number of members of the active entries ``ks``, who draw one number each for
+    leaving early (``Participation.plain``: model/participation.py, ``leave_and_join``)."""
+    n = weeks_left.shape[0]
+    for k in ending:
+        for i in range(n):
+            weeks_left[i, k] = 0
+    count = 0
+    for k in ks:
+        for i in range(n):
+            count += weeks_left[i, k] > 0
+    return count
+
+
+@compiled
+def participation_week(weeks_left, ks, u_leave, u_all, dropout_rate, places, pool_offset, by_village, village,
+                       group, shares, eligible, wellbeing, max_wellbeing, nb_joined, encouraging, leadership, coping,
+                       stigma, need, attitude, other, threshold, terms, weights, join_rate, steepness, cycle_weeks):
+    """Leaving and joining of the active entries ``ks`` (row a of ``u_all``, the week's join draws,
+    is entry ks[a]; ``u_leave`` one draw per member, entries in programme order, members in index
+    order), writing ``weeks_left`` (``Participation.plain``: model/participation.py,
+    ``leave_and_join``): members leave early with probability ``dropout_rate`` (``_leave``); the
+    places free in each pool are its places less the members who stay; where ``shares`` has
+    columns (targeting) each group holds ``place_quotas`` of them; the candidates are those of
+    ``join_candidates``, with the shared willingness ``base_pull`` and the mean attitude to the
+    other groups (``_household_pull``); the places go to the smallest keys of each pool
+    (``targeted_first_in_pool``, or ``first_in_pool`` without targeting)."""
+    ng = shares.shape[1]  # 0: no places held for groups
+    enrolled, taken, taken_g = _leave(weeks_left, ks, u_leave, dropout_rate, places.size, pool_offset, by_village,
+                                      village, group, ng)
+    free = places - taken
+    rows = _with_room(ks, free, pool_offset)
+    if rows.size == 0:
+        return
+    pull, mean_attitude = _household_pull(weights, nb_joined, encouraging, leadership, village, coping, stigma,
+                                          attitude, other)
+    hh, entry, pool, key = join_candidates(ks, rows, u_all, eligible, enrolled, free, pool_offset, by_village, village,
+                                           wellbeing, max_wellbeing, pull, need, mean_attitude, threshold, terms,
+                                           join_rate, steepness)
+    if ng == 0:
+        chosen = _first_in_pool(pool, key, free)
+    else:
+        cand_group = np.empty(hh.size, dtype=np.int64)
+        for c in range(hh.size):
+            cand_group[c] = group[hh[c]]
+        chosen = _targeted_first_in_pool(pool, cand_group, key, free, _place_quotas(places, taken_g, free, shares))
+    for c in range(hh.size):
+        if chosen[c]:
+            weeks_left[hh[c], entry[c]] = cycle_weeks[entry[c]]
+
+
+@compiled
+def _leave(weeks_left, ks, u_leave, dropout_rate, n_pools, pool_offset, by_village, village, group, ng):
+    """Members of the active entries leave early where their draw is under ``dropout_rate``
+    (``weeks_left`` set to 0); returns who stays enrolled (households x active entries) and the
+    places they take in each pool, and in each pool and group if ``ng`` > 0."""
+    n = weeks_left.shape[0]
+    taken = np.zeros(n_pools, dtype=np.int64)
+    taken_g = np.zeros((n_pools, max(ng, 1)), dtype=np.int64)
+    enrolled = np.zeros((n, ks.size), dtype=np.bool_)
+    c = 0
+    for a in range(ks.size):
+        k = ks[a]
+        for i in range(n):
+            if weeks_left[i, k] > 0:
+                if u_leave[c] < dropout_rate:
+                    weeks_left[i, k] = 0
+                else:
+                    enrolled[i, a] = True
+                    q = pool_offset[k] + village[i] * by_village[k]
+                    taken[q] += 1
+                    if ng > 0:
+                        taken_g[q, group[i]] += 1
+                c += 1
+    return enrolled, taken, taken_g
+
+
+@compiled
+def _with_room(ks, free, pool_offset):
+    """The rows of the active entries ``ks`` that have a pool with a free place."""
+    rows = np.empty(ks.size, dtype=np.int64)
+    n_open = 0
+    for a in range(ks.size):
+        k = ks[a]
+        last = pool_offset[k + 1] if k + 1 < pool_offset.size else free.size
+        for q in range(pool_offset[k], last):
+            if free[q] > 0:
+                rows[n_open] = a
+                n_open += 1
+                break
+    return rows[:n_open]
+
+
+@compiled
+def _household_pull(weights, nb_joined, encouraging, leadership, village, coping, stigma, attitude, other):
+    """Per household, ``participation.base_pull`` (``weights``: outreach and the weights of
+    neighbours, encouragement, leadership, coping and stigma) and the mean attitude to the other
+    groups (``state.mean_over_others``), with numpy's operations in numpy's order."""
+    n, n_groups = attitude.shape
+    pull = np.empty(n)
+    mean_attitude = np.empty(n)
+    for i in range(n):
+        pull[i] = (weights[0] + weights[1] * nb_joined[i] + weights[2] * encouraging[i]
+                   + weights[3] * leadership[village[i]] + weights[4] * coping[i] - weights[5] * stigma[i])
+        s = attitude[i, 0] * other[i, 0]
+        for h in range(1, n_groups):
+            s += attitude[i, h] * other[i, h]
+        mean_attitude[i] = s / (n_groups - 1)
+    return pull, mean_attitude
+
+
+@compiled
+def _place_quotas(places, taken, free, shares):
+    """``participation.place_quotas``: per pool and group, its share of the pool's places less its
+    members there, scaled down to fit the free places, rounded down."""
+    n_pools, ng = shares.shape
+    quota = np.zeros((n_pools, ng), dtype=np.int64)
+    deficit = np.empty(ng)
+    for q in range(n_pools):
+        total = 0.0
+        for g in range(ng):
+            d = shares[q, g] * places[q] - taken[q, g]
+            deficit[g] = d if d > 0.0 else 0.0
+            total = deficit[g] if g == 0 else total + deficit[g]
+        room = max(free[q], 0)
+        scale = room / max(total, 1e-300) if total > room else 1.0
+        for g in range(ng):
+            quota[q, g] = np.int64(np.floor(deficit[g] * scale))
+    return quota
+
+
+@compiled
+def _first_in_pool(pool, keys, free):
+    """``first_in_pool`` compiled whole: in each pool the ``free`` candidates with the smallest keys,
+    ties broken by candidate order (as ``first_in_pool_plain``'s stable sort). Instead of sorting the
+    queue under each pool's cut-off (``_pool_queue``), the free[q]-th smallest key t of pool q's queue
+    is selected (``_kth_smallest``, linear time): the candidates with keys under t get a place, and
+    those with key t in candidate order while places are left."""
+    n_pools = free.size
+    chosen, queue = _pool_queue(pool, keys, free)
+    start = np.zeros(n_pools + 1, dtype=np.int64)
+    for c in queue:
+        start[pool[c] + 1] += 1
+    for q in range(n_pools):
+        start[q + 1] += start[q]
+    at = start[:-1].copy()
+    grouped = np.empty(queue.size, dtype=np.int64)  # the queue by pool, candidate order kept
+    for c in queue:
+        grouped[at[pool[c]]] = c
+        at[pool[c]] += 1
+    scratch = np.empty(queue.size)
+    for q in range(n_pools):
+        m, r = start[q + 1] - start[q], free[q]
+        if m == 0 or r <= 0:
+            continue
+        seg = grouped[start[q]:start[q + 1]]
+        if r >= m:
+            for c in seg:
+                chosen[c] = True
+            continue
+        for j in range(m):
+            scratch[j] = keys[seg[j]]
+        t = _kth_smallest(scratch[:m], r - 1)
+        ties = r  # places for keys equal to t: r less the keys under t
+        for c in seg:
+            ties -= keys[c] < t
+        for c in seg:  # without branches
+            tie = (keys[c] == t) & (ties > 0)
+            chosen[c] = (keys[c] < t) | tie
+            ties -= tie
+    return chosen
+
+
+@compiled
+def _kth_smallest(x, r):
+    """The value of rank r (0: the smallest) of ``x``, which is reordered (Hoare's selection)."""
+    lo, hi = 0, x.size - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        a, b, c = x[lo], x[mid], x[hi]  # pivot: the median of three
+        if a < b:
+            pivot = b if b < c else (c if a < c else a)
+        else:
+            pivot = a if a < c else (c if b < c else b)
+        i, j = lo, hi
+        while i <= j:
+            while x[i] < pivot:
+                i += 1
+            while x[j] > pivot:
+                j -= 1
+            if i <= j:
+                x[i], x[j] = x[j], x[i]
+                i += 1
+                j -= 1
+        if r <= j:
+            hi = j
+        elif r >= i:
+            lo = i
+        else:
+            return x[r]
+    return x[r]
+
+
+@compiled
+def _targeted_first_in_pool(pool, group, keys, free, quota):
+    """``targeted_first_in_pool`` compiled whole: the places held for each group (``quota``) to
+    that group's smallest keys, then the places left to the other candidates' smallest keys."""
+    ng = quota.shape[1]
+    cell = np.empty(pool.size, dtype=np.int64)
+    for c in range(pool.size):
+        cell[c] = pool[c] * ng + group[c]
+    first = _first_in_pool(cell, keys, quota.ravel())
+    left = _less_given(free, pool, first)
+    rest = np.flatnonzero(~first)
+    more = _first_in_pool(pool[rest], keys[rest], left)
+    for j in range(rest.size):
+        if more[j]:
+            first[rest[j]] = True
+    return first
+
 
 
 # --- ties, doses, tension, acknowledgement, pss, recall -----------------------------------------
+@compiled
+def enrolment_week(weeks_left, mixed, pool_offset, village, by_village, enrolled, taking_part, factor):
+    """model/doses.py's week but the product, in one pass over households, into arrays made by
+    numpy (numba's own allocation of large arrays is several times slower): who is ``enrolled``
+    (``weeks_left > 0``), who is ``taking_part`` in anything, and in the first rows of ``factor``
+    (households x entries) the rows of those who take part, as floats (the left factor of
+    ``D = enrolled @ channel_matrix``, which stays BLAS's: a kernel's sums would not be added in
+    BLAS's order). Returns how many take part and the members of the ``mixed`` entries as rows
+    entry, household, pool (3 x members), entries in their order and households in index order
+    within each (``Programme.mixed_members``, ``Programme.pool_of``)."""
+    n, n_entries = weeks_left.shape
+    n_mixed = mixed.size
+    flat_in, flat_out = weeks_left.ravel(), enrolled.ravel()
+    for j in range(flat_in.size):  # one vectorised loop
+        flat_out[j] = flat_in[j] > 0
+    count = np.zeros(n_mixed + 1, dtype=np.int64)
+    n_rows = 0
+    for i in range(n):
+        taking_part[i] = False
+        for k in range(n_entries):
+            if enrolled[i, k]:
+                taking_part[i] = True
+                for kk in range(n_entries):
+                    factor[n_rows, kk] = 1.0 if enrolled[i, kk] else 0.0
+                n_rows += 1
+                for a in range(n_mixed):
+                    if enrolled[i, mixed[a]]:
+                        count[a + 1] += 1
+                break
+    start = np.cumsum(count)
+    members = np.empty((3, start[n_mixed]), dtype=np.int64)
+    if start[n_mixed] == 0:
+        return n_rows, members
+    at = start[:n_mixed].copy()
+    for i in range(n):
+        if not taking_part[i]:
+            continue
+        for a in range(n_mixed):
+            k = mixed[a]
+            if enrolled[i, k]:
+                members[0, at[a]], members[1, at[a]] = k, i
+                members[2, at[a]] = pool_offset[k] + (np.int64(village[i]) if by_village[k] else 0)
+                at[a] += 1
+    return n_rows, members
+
+
+@compiled
+def spread_doses(d, product, taking_part):
+    """Into ``d`` (channels x households, zeros): the rows of ``product`` (one per household
+    taking part, in index order) in those households' columns (``d[:, rows] = product.T``).
+    ``d`` is made by numpy: numba's own ``np.zeros`` of a large array is several times slower."""
+    r = 0
+    for i in range(taking_part.size):
+        if taking_part[i]:
+            for c in range(product.shape[1]):
+                d[c, i] = product[r, c]
+            r += 1
+
+
+@compiled
+def tie_makers(u, k, tie_rate, tie_strength):
+    """Positions of the members who make a tie this week: ``u < tie_rate * ties_k`` (model/ties.py)."""
+    out = np.empty(u.size, dtype=np.int64)
+    m = 0
+    for t in range(u.size):
+        if u[t] < tie_rate * tie_strength[k[t]]:
+            out[m] = t
+            m += 1
+    return out[:m]
+
+
+@compiled
+def tie_partners(members, pool, makers, u, group, n_pools):
+    """``ties.partners`` and the cross-group filter: for each tie maker (a position in ``members``)
+    the member of its pool at ``min(floor(u * size), size - 1)`` among the pool's members in
+    index order; returns the (maker, partner) pairs whose groups differ."""
+    size = np.zeros(n_pools + 1, dtype=np.int64)
+    for t in range(pool.size):
+        size[pool[t] + 1] += 1
+    start = np.cumsum(size)
+    at = start[:n_pools].copy()
+    by_pool = np.empty(members.size, dtype=np.int64)
+    for t in range(pool.size):  # stable: members of each pool in their order
+        by_pool[at[pool[t]]] = members[t]
+        at[pool[t]] += 1
+    src, dst = np.empty(makers.size, np.int64), np.empty(makers.size, np.int64)
+    m = 0
+    for t in range(makers.size):
+        p = pool[makers[t]]
+        s = start[p + 1] - start[p]
+        j = by_pool[start[p] + min(np.int64(np.floor(u[t] * s)), s - 1)]
+        i = members[makers[t]]
+        if group[i] != group[j]:
+            src[m], dst[m] = i, j
+            m += 1
+    return src[:m], dst[:m]
+
+
+@compiled
+def new_tie_keys(src, dst, n, base_keys, new_cells):
+    """The ties ``src``-``dst`` not yet in the network, as sorted unique keys ``lo * n + hi``
+    (``SocialNetwork.add_ties``): self-ties dropped, then those among the baseline ties
+    (``base_keys``) or the activity ties (``new_cells``, both directions)."""
+    keys = np.empty(src.size, dtype=np.int64)
+    m = 0
+    for t in range(src.size):
+        lo, hi = min(src[t], dst[t]), max(src[t], dst[t])
+        if lo != hi:
+            keys[m] = lo * n + hi
+            m += 1
+    keys = np.sort(keys[:m])
+    out = np.empty(m, dtype=np.int64)
+    q = 0
+    for t in range(m):
+        key = keys[t]
+        if t > 0 and key == keys[t - 1]:
+            continue
+        if base_keys.size and base_keys[min(np.searchsorted(base_keys, key), base_keys.size - 1)] == key:
+            continue
+        if new_cells.size and new_cells[min(np.searchsorted(new_cells, key), new_cells.size - 1)] == key:
+            continue
+        out[q] = key
+        q += 1
+    return out[:q]
+
+
+@compiled
+def record_ties(keys, n, ends, n_ties, new_cells, degree, ties_by_group, group):
+    """Record the new ties ``keys`` (sorted, from ``new_tie_keys``) in ``SocialNetwork.add_ties``'s
+    bookkeeping: their ends appended to ``ends`` after ``n_ties``; one more tie on the degree of
+    both ends and on their ties to the other's group (in place); returns the activity ties' cells
+    (both directions) merged into ``new_cells`` and their rows and columns."""
+    both = np.empty(2 * keys.size, dtype=np.int64)
+    for t in range(keys.size):
+        s, d = keys[t] // n, keys[t] % n
+        ends[0, n_ties + t], ends[1, n_ties + t] = s, d
+        both[2 * t], both[2 * t + 1] = keys[t], d * n + s
+        degree[s] += 1.0
+        degree[d] += 1.0
+        ties_by_group[s, group[d]] += 1.0
+        ties_by_group[d, group[s]] += 1.0
+    both = np.sort(both)
+    cells = np.empty(new_cells.size + both.size, dtype=np.int64)
+    a = b = 0
+    for t in range(cells.size):
+        if b == both.size or (a < new_cells.size and new_cells[a] < both[b]):
+            cells[t] = new_cells[a]
+            a += 1
+        else:
+            cells[t] = both[b]
+            b += 1
+    rows, cols = cells // n, np.empty(cells.size, dtype=np.int64)
+    for t in range(cells.size):
+        cols[t] = cells[t] - rows[t] * n
+    return cells, rows, cols
+
+
+@compiled
+def non_member_rows_update(weights, keys, n, w, group, ties_by_group, in_group_ties, degree):
+    """``SocialNetwork._non_member_rows`` again for both ends of each tie ``keys``, in place:
+    ties to non-members of each group h, in-group ties counted where h is not one's group,
+    out-group ties weighted by ``w`` (less those to h where h is not one's group)."""
+    for t in range(2 * keys.size):
+        r = keys[t // 2] // n if t % 2 == 0 else keys[t // 2] % n
+        in_group = in_group_ties[r]
+        out_group = degree[r] - in_group
+        for h in range(weights.shape[1]):
+            if group[r] == h:
+                weights[r, h] = 0.0 + w * out_group
+            else:
+                weights[r, h] = in_group + w * (out_group - ties_by_group[r, h])
+
+
+@compiled
+def add_new_ties(src, dst, n, base_keys, new_cells, ends, n_ties, degree, ties_by_group, group, weights, w,
+                 in_group_ties):
+    """``SocialNetwork.add_ties`` in one call: ``new_tie_keys``, then (if any) ``record_ties`` and
+    ``non_member_rows_update`` of ``weights`` (0 rows: none kept). Returns the number of new ties
+    and the activity ties' cells, rows and columns (``new_cells`` and two empty arrays if none)."""
+    keys = new_tie_keys(src, dst, n, base_keys, new_cells)
+    if keys.size == 0:
+        return 0, new_cells, new_cells[:0], new_cells[:0]
+    cells, rows, cols = record_ties(keys, n, ends, n_ties, new_cells, degree, ties_by_group, group)
+    if weights.shape[0] > 0:
+        non_member_rows_update(weights, keys, n, w, group, ties_by_group, in_group_ties, degree)
+    return keys.size, cells, rows, cols
+
+
+@compiled
+def recall_week(attendance, enrolled, surveyed, present, decay, contact_pos, forgotten_pos, contact_neg,
+                forgotten_neg):
+    """model/recall.py's week, in place: attendance ``a_i`` plus one where enrolled in a surveyed
+    entry; ``F_i += decay * (C_i - F_i)`` for both counts where present (nothing if decay is 0)."""
+    for i in range(attendance.size):
+        for a in range(surveyed.size):
+            if enrolled[i, surveyed[a]]:
+                attendance[i] += 1
+                break
+        if decay == 0:
+            continue
+        if present[i]:
+            forgotten_pos[i] += decay * (contact_pos[i] - forgotten_pos[i])
+            forgotten_neg[i] += decay * (contact_neg[i] - forgotten_neg[i])
+        else:
+            forgotten_pos[i] += 0.0
+            forgotten_neg[i] += 0.0
+
+
+@compiled
+def pss_week(coping, coping0, stigma, dose_coping, dose_stigma, nb_joined, capacity, village, alpha_coping,
+             coping_decay, capacity_sustain, alpha_stigma, stigma_peer, c2, s2):
+    """model/pss.py's week: new coping and stigma of every household, into ``c2`` and ``s2``
+    (made by numpy, whose allocation of large arrays is faster than numba's),
+    c' = clip(c + alpha_coping D_c (1 - c) - coping_decay (1 - capacity_sustain K_v) (c - c0)),
+    s' = clip(s - (alpha_stigma D_s + stigma_peer S) s)."""
+    for i in range(coping.size):
+        c, s = coping[i], stigma[i]
+        k = capacity[village[i]]
+        dc = alpha_coping * dose_coping[i] * (1.0 - c) - coping_decay * (1.0 - capacity_sustain * k) * (c - coping0[i])
+        ds = -(alpha_stigma * dose_stigma[i] + stigma_peer * nb_joined[i]) * s
+        c2[i], s2[i] = _clip01(c + dc), _clip01(s + ds)
+
+
+@compiled
+def acknowledge(acknowledged, dose, victims, pairs, group, rate, w, bonus):
+    """model/acknowledgement.py's week: ``K_i += rate * D_i * (1 - K_i)`` for victims' households
+    (in place; D is 0 for the others), and into ``bonus`` (households x groups, made by numpy) the
+    readiness bonus ``B_ih = w * K_i * pairs[g_i, h]``."""
+    ng = pairs.shape[1]
+    for i in range(acknowledged.size):
+        d = dose[i] * (1.0 if victims[i] else 0.0)
+        acknowledged[i] += rate * d * (1.0 - acknowledged[i])
+        wk = w * acknowledged[i]
+        for h in range(ng):
+            bonus[i, h] = wk * (1.0 if pairs[group[i], h] else 0.0)
+
+
+@compiled
+def cost_week(week, enrolled, taking_part, pool_offset, village, by_village, n_pools, start, end, hands_over,
+              pool_entry, capacity, places_per_session, sessions_per_week, on_demand):
+    """``Programme.cost_quantities``: places filled per pool, then per entry (3 x K) the places
+    filled and sessions held while it runs (``ceil(places / places_per_session)`` cohorts,
+    the offered places where on demand, times sessions per week) and its pools in use after its
+    end week if handed over; each entry's pools summed in order from 0.0."""
+    filled = np.zeros(n_pools)
+    for i in range(enrolled.shape[0]):
+        if not taking_part[i]:
+            continue
+        for k in range(enrolled.shape[1]):
+            if enrolled[i, k]:
+                filled[pool_offset[k] + (np.int64(village[i]) if by_village[k] else 0)] += 1.0
+    out = np.zeros((3, start.size))
+    for p in range(n_pools):
+        e = pool_entry[p]
+        running = 1.0 if start[e] <= week and week <= end[e] else 0.0
+        handed = (week > end[e]) and hands_over[e]
+        if on_demand[p]:
+            sessions = np.ceil(capacity[p] / places_per_session[p]) * sessions_per_week[p]
+        else:
+            sessions = np.ceil(filled[p] / places_per_session[p]) * sessions_per_week[p]
+        out[0, e] += filled[p] * running
+        out[1, e] += sessions * running
+        out[2, e] += 1.0 if (filled[p] > 0 and handed) else 0.0
+    return out
+
+
 
 
 # --- observation and survey ------------------------------------------------------------------------
+@compiled
+def _pairwise_block(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (one block): sequential below 8
+    terms, else 8 interleaved partial sums, combined as a tree, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@compiled
+def _pairwise(a, lo, n, work, acc):
+    """``np.add.reduce(a[lo:lo + n])`` for float64 in numpy's own order, to the bit: blocks of at
+    most 128 (``_pairwise_block``), above that the sum of the two halves' sums (the first half
+    rounded down to a multiple of 8). The halving is numpy's recursion, run on an explicit stack
+    (``work``: 64 x 3 int64, ``acc``: 64 floats, given by the caller), since numba's disk cache
+    does not keep recursive functions reliably."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    top = 0
+    work[0, 0], work[0, 1], work[0, 2] = lo, n, 0  # start, length, stage (0 new, 1 left, 2 right)
+    while True:
+        start, length = work[top, 0], work[top, 1]
+        if length > 128:  # a new node: its left half first
+            half = length // 2
+            half -= half % 8
+            work[top, 2] = 1
+            top += 1
+            work[top, 0], work[top, 1], work[top, 2] = start, half, 0
+            continue
+        v = _pairwise_block(a, start, length)
+        while True:  # hand the value up
+            top -= 1
+            if top < 0:
+                return v
+            if work[top, 2] == 1:  # the left half's sum: now the right half
+                acc[top] = v
+                work[top, 2] = 2
+                half = work[top, 1] // 2
+                half -= half % 8
+                top += 1
+                work[top, 0], work[top, 1], work[top, 2] = work[top - 1, 0] + half, work[top - 1, 1] - half, 0
+                break
+            v = acc[top] + v  # both halves: this node's sum
+
+
+@compiled
+def cell_means(values, order, starts, start_cell, present, own, chosen, ng, nv):
+    """The week's time-series row and summary (``cell_means_plain``) in one pass.
+
+    ``values`` is columns x households (each weekly outcome's per-household value, a column per
+    group for values towards each group); households come in blocks of one (group, village) cell
+    (rows ``order[starts[b]:starts[b + 1]]``, cell ``start_cell[b]``). For each cell c (group-major,
+    c = g * nv + v) and column j, over the households present:
+
+        count_c = sum present_i,   sum_cj = sum present_i * x_ij,   mean_cj = sum_cj / count_c
+
+    (NaN where count_c = 0 or column j is the attitude towards c's own group, ``own``); the row is
+    ``[count_c, mean_c...]``. The summary, for the columns ``chosen``: the population means
+    ``sum_c sum_cj / sum_c count_c``, then by group ``sum_v sum_(gv)j / sum_v count_(gv)``, ordered
+    column-major (j, g). Each sum is numpy's: a cell's as ``np.add.reduceat`` (first term, then
+    pairwise), the summary's as the sum along the cells of the plain form's ``sums[:, chosen]``
+    (whose cells are contiguous: pairwise); counts are exact integers.
+    """
+    ncols, n = values.shape
+    ncells = ng * nv
+    counts = np.zeros(ncells)
+    sums = np.zeros((ncells, ncols))
+    buf = np.empty(n)
+    work, acc = np.empty((64, 3), dtype=np.int64), np.empty(64)
+    direct = True  # households in block order and all present: the values' rows summed in place
+    for r in range(n):
+        if order[r] != r or not present[r]:
+            direct = False
+            break
+    nb = starts.size
+    for b in range(nb):
+        lo = starts[b]
+        hi = starts[b + 1] if b + 1 < nb else n
+        c = start_cell[b]
+        m = 0
+        for r in range(lo, hi):
+            if present[order[r]]:
+                m += 1
+        counts[c] = m
+        for j in range(ncols):
+            if direct:
+                sums[c, j] = values[j, lo] + _pairwise(values[j], lo + 1, hi - lo - 1, work, acc)
+                continue
+            for r in range(lo, hi):
+                i = order[r]
+                buf[r - lo] = values[j, i] if present[i] else 0.0
+            sums[c, j] = buf[0] + _pairwise(buf, 1, hi - lo - 1, work, acc)
+    row = np.empty((ncells, 1 + ncols))
+    for c in range(ncells):
+        row[c, 0] = counts[c]
+        for j in range(ncols):
+            row[c, 1 + j] = np.nan if own[c, j] or counts[c] == 0 else sums[c, j] / counts[c]
+    return row, _summary(sums, counts, chosen, ng, nv, work, acc)
+
+
+@compiled
+def _summary(sums, counts, chosen, ng, nv, work, acc):
+    """``cell_means``' summary: the population and group means of the columns ``chosen``."""
+    ncells, k = ng * nv, chosen.size
+    summary = np.empty(k * (1 + ng))
+    everyone = 0.0
+    for c in range(ncells):
+        everyone += counts[c]
+    column = np.empty(ncells)
+    for j in range(k):
+        for c in range(ncells):
+            column[c] = sums[c, chosen[j]]
+        summary[j] = _pairwise(column, 0, ncells, work, acc) / everyone if everyone > 0 else np.nan
+        for g in range(ng):
+            size = 0.0
+            for v in range(nv):
+                size += counts[g * nv + v]
+            part = _pairwise(column, g * nv, nv, work, acc)
+            summary[k + j * ng + g] = part / size if size > 0 else np.nan
+    return summary
+
+
+def cell_means_plain(columns, cell, present, own, chosen, ng, nv):
+    """``cell_means`` in numpy, from each household's cell (``cell``): the row and the summary."""
+    values = [np.where(present, c, 0.0) for c in columns]
+    counts = np.bincount(cell, weights=present.astype(float), minlength=ng * nv)
+    sums = segment_sums_plain(values, cell, ng * nv)
+    means = sums / np.where(counts > 0, counts, np.nan)[:, None]  # NaN where a cell is empty
+    means[own] = np.nan
+    picked = sums[:, chosen]
+    group_size = counts.reshape(ng, nv).sum(axis=1)
+    everyone = counts.sum()
+    summary = np.concatenate([picked.sum(axis=0) / (everyone if everyone > 0 else np.nan),
+                              (picked.reshape(ng, nv, -1).sum(axis=1)
+                               / np.where(group_size > 0, group_size, np.nan)[:, None]).T.ravel()])
+    return np.column_stack([counts, means]), summary
+
+
+@compiled
+def item_split_means(answers, there, group, village, ng, nv):
+    """The survey's table of one wave (``item_split_means_plain``): for each item j (a row of
+    ``answers``, NaN where unanswered) the mean answer and number of respondents i who answered
+    (``there[j, i]``, answer not NaN), overall, in each group, in each village (columns 0,
+    1..ng, ng+1..ng+nv); the mean is ``answers[mask].mean()``'s (numpy's pairwise sum / count),
+    NaN where nobody answered."""
+    n_items, n = answers.shape
+    ns = 1 + ng + nv
+    means = np.full((n_items, ns), np.nan)
+    counts = np.zeros((n_items, ns), dtype=np.int64)
+    buf = np.empty(n)
+    work, acc = np.empty((64, 3), dtype=np.int64), np.empty(64)
+    for j in range(n_items):
+        for s in range(ns):
+            m = 0
+            for i in range(n):
+                a = answers[j, i]
+                if there[j, i] and not np.isnan(a) and (s == 0 or (s <= ng and group[i] == s - 1)
+                                                        or (s > ng and village[i] == s - 1 - ng)):
+                    buf[m] = a
+                    m += 1
+            counts[j, s] = m
+            if m:
+                means[j, s] = _pairwise(buf, 0, m, work, acc) / m
+    return means, counts
+
+
+def item_split_means_plain(answers, there, group, village, ng, nv):
+    n_items = answers.shape[0]
+    means = np.full((n_items, 1 + ng + nv), np.nan)
+    counts = np.zeros((n_items, 1 + ng + nv), dtype=np.int64)
+    for j in range(n_items):
+        valid = ~np.isnan(answers[j]) & there[j]
+        masks = [valid] + [valid & (group == k) for k in range(ng)] + [valid & (village == k) for k in range(nv)]
+        for s, mask in enumerate(masks):
+            counts[j, s] = mask.sum()
+            if counts[j, s]:
+                means[j, s] = answers[j][mask].mean()
+    return means, counts
 
 
 def load() -> None:

@@ -53,6 +53,19 @@ class Legitimisation(Mechanism):
         legitimise(state.attitude, state.anchor, state.group, state.village, state.leadership, here.astype(float),
                    cac_seen, state.present, p.legitimisation_rate, p.w_cac_seen)
 
+    def plain(self, state: State, world, week: Week) -> None:
+        p = world.params
+        if p.legitimisation_rate == 0.0 or week.members.i.size == 0:
+            return
+        mixing = np.zeros(state.n, dtype=bool)
+        mixing[week.members.i] = True
+        here = np.bincount(state.village[mixing], minlength=state.leadership.size) > 0  # per village
+        cac_seen = world.network.neighbour_mean((state.cac & mixing).astype(float))
+        s = signal(state.leadership[state.village], here[state.village], cac_seen, p) * state.present
+        da = legitimisation_change(state.attitude, s[:, None], p) * state.other_mask
+        state.attitude[:] = np.clip(state.attitude + da, 0.0, 1.0)
+        state.anchor[:] = np.clip(state.anchor + da, 0.0, 1.0)
+
     def reference(self, state: State, world, week: Week) -> None:
         p = world.params
         mixed = world.programme.week(week.number).mixed.tolist()

@@ -116,8 +116,9 @@ class CohesionModel(mesa.Model):
         self.new_ties = week.new_ties
         if self.week <= self.spec.survey.endline_week:  # the programme pays up to its endline
             enrolled = self.state.enrolled if week.enrolled is None else week.enrolled
-            q = self.programme.cost_quantities(self.week, enrolled, enrolled.any(axis=1) if week.taking_part is None
-                                               else week.taking_part)
+            taking_part = enrolled.any(axis=1) if week.taking_part is None else week.taking_part
+            q = (self.programme.cost_quantities if self.step_mode == "array"  # compiled, or in numpy
+                 else self.programme.cost_quantities_plain)(self.week, enrolled, taking_part)
             self.cost_quantities += q
             self.cost += self.programme.price(q)
         self.observer.observe(self)
@@ -196,10 +197,7 @@ class CohesionModel(mesa.Model):
             return pd.DataFrame(columns=COLUMNS)
         rng = np.random.default_rng(self._survey_seed)
         who = respondents(self.survey_frame(), self.spec.survey.sample_size, rng)
-        df = tabulate(who, self.snapshots, self.observer.groups, self.villages)
-        df.insert(0, "replicate", self.replicate)
-        df.insert(0, "scenario", self.spec.name)
-        return df[COLUMNS]
+        return tabulate(who, self.snapshots, self.observer.groups, self.villages, self.spec.name, self.replicate)
 
     @property
     def graph(self):

@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .kernels import upward_gap_sums
+from .kernels import add_new_ties, upward_gap_sums
 
 
 def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
@@ -124,6 +124,7 @@ class SocialNetwork:
         # ties within one's own group: all baseline (activities tie across groups only)
         self._in_group_ties = self.ties_by_group[np.arange(self.n), self.group]
         self._non_member_weights: dict[float, np.ndarray] = {}  # made again on first use
+        self._no_weights = np.zeros((0, self.n_groups))  # add_ties's stand-in when none are kept
 
     def set_present(self, present: np.ndarray) -> None:
         """Keep only the ties between households that are present (arrivals' ties wait for them;
@@ -132,7 +133,7 @@ class SocialNetwork:
         keep = present[self._all_src] & present[self._all_dst]
         self._build(self._all_src[keep], self._all_dst[keep])
         kept = present[new_src] & present[new_dst]
-        self.add_ties(new_src[kept], new_dst[kept])
+        self.add_ties_plain(new_src[kept], new_dst[kept])  # rare: numpy's form (no compiled kernel)
 
     @property
     def src(self) -> np.ndarray:
@@ -213,7 +214,33 @@ class SocialNetwork:
         return upward_gap_sums(src, dst, np.ascontiguousarray(x, dtype=float), self.n) / np.maximum(self.degree, 1.0)
 
     def add_ties(self, src: np.ndarray, dst: np.ndarray) -> int:
-        """Add cross-group ties not already present; returns how many were new."""
+        """Add cross-group ties not already present; returns how many were new. One compiled
+        call (kernels.add_new_ties); ``add_ties_plain`` is the same in numpy."""
+        if src.size == 0:
+            return 0
+        if self._n_ties + src.size > self._ends.shape[1]:  # room for them all, grown by half at least
+            grown = np.empty((2, max(self._n_ties + src.size, self._ends.shape[1] * 3 // 2)), dtype=np.int64)
+            grown[:, :self._n_ties] = self._ends[:, :self._n_ties]
+            self._ends = grown
+        weights = list(self._non_member_weights.items())  # influence keeps one
+        w, kept = weights[0] if weights else (0.0, self._no_weights)
+        made, cells, rows, cols = add_new_ties(
+            np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), self.n, self._base_keys,
+            self._new_cells, self._ends, self._n_ties, self.degree, self.ties_by_group, self.group, kept, w,
+            self._in_group_ties)
+        if made == 0:
+            return 0
+        self._new_cells, self._new_rows, self._new_cols = cells, rows, cols
+        self._n_ties += made
+        self._new_cell_index: dict[int, np.ndarray] = {}
+        for w, weights in weights[1:]:  # more weights than influence's (none in the model)
+            touched = np.unique(np.concatenate([self.new_src[-made:], self.new_dst[-made:]]))
+            weights[touched] = self._non_member_rows(touched, w)
+        self._graph = None
+        return int(made)
+
+    def add_ties_plain(self, src: np.ndarray, dst: np.ndarray) -> int:
+        """``add_ties`` in numpy."""
         if src.size == 0:
             return 0
         lo, hi = np.minimum(src, dst), np.maximum(src, dst)

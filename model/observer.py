@@ -4,6 +4,17 @@ One object owns everything observed (it only reads the state): the weekly time s
 (group, village) cell, the population summary and Mesa's DataCollector (both from the weekly
 outcomes of ``model/outcomes.py``), the survey's readings at the baseline and endline weeks, and
 the survey's frame, frozen at the endline week.
+
+Each week the weekly outcomes' per-household values (``Outcome.of``, defined in the registry
+only) are written into one columns x households matrix, and one compiled pass
+(``kernels.cell_means``; its numpy form ``kernels.cell_means_plain``) gives the time series' row
+and the summary. Mesa's DataCollector is filled from the observer's own weekly records instead
+of ``collect()`` every week: ``model.datacollector`` is a ``mesa.DataCollector`` (``Collector``)
+with the same model reporters, and its ``model_vars`` (which ``get_model_vars_dataframe`` and
+everything else read) take the weeks not yet in them, in order, the first time they are read
+after a week: the same values ``collect()`` would have stored each week (the reporters' values
+then: the week, the summary, the cost, each village's tension). Calling ``collect()`` still works
+(it takes the pending weeks first).
 """
 
 from __future__ import annotations
@@ -15,11 +26,47 @@ import numpy as np
 import pandas as pd
 
 from . import outcomes
-from .kernels import segment_sums
+from .kernels import cell_means
 from .outcomes import Reading
 
 if TYPE_CHECKING:
     from .model import CohesionModel
+
+
+class Collector(mesa.DataCollector):
+    """Mesa's DataCollector of the model reporters, whose ``model_vars`` are filled from weekly
+    ``records`` when read: ``row(record)`` gives a week's value of each reporter, in order."""
+
+    def __init__(self, model_reporters: dict, records: list, row):
+        self._records, self._row, self._taken, self._steps = records, row, 0, []
+        super().__init__(model_reporters=model_reporters)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        if self._taken < len(self._records):
+            pending = self._records[self._taken:]
+            self._taken = len(self._records)
+            self._steps.extend(r[0] for r in pending)
+            for values, column in zip(self._vars.values(), zip(*map(self._row, pending))):
+                values.extend(column)
+        return self._vars
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list]) -> None:
+        self._vars = value
+
+    @property
+    def _collection_steps(self) -> list:
+        self.model_vars
+        return self._steps
+
+    @_collection_steps.setter
+    def _collection_steps(self, value: list) -> None:
+        self._steps = value
+
+    def collect(self, model) -> None:
+        self.model_vars  # the weeks recorded so far first
+        super().collect(model)
 
 
 class Observer:
@@ -30,25 +77,28 @@ class Observer:
         ng, nv = len(self.groups), len(self.villages)
         self.columns = [f"{o.name}_{g}" if o.towards_groups else o.name
                         for o in self.weekly for g in (self.groups if o.towards_groups else [None])]
+        # each outcome's first column in the week's matrix (columns x households)
+        self._slots = [(o.of, self.columns.index(f"{o.name}_{self.groups[0]}" if o.towards_groups else o.name),
+                        o.towards_groups) for o in self.weekly]
+        self._matrix = np.zeros((len(self.columns), s.n))
         # (group, village) cells, group-major (the series' order); households come in (village,
-        # group) blocks (population.build_population), so a cell's sums are segment sums
-        self._cell = s.group.astype(np.int64) * nv + s.village
-        self._cell_count = np.bincount(self._cell, minlength=ng * nv).astype(float)
+        # group) blocks (population.build_population), so a cell's sums are sums over blocks
+        cell = s.group.astype(np.int64) * nv + s.village
         block = s.village.astype(np.int64) * ng + s.group
-        by_block = np.argsort(block, kind="stable")
-        self._order = None if np.array_equal(by_block, np.arange(block.size)) else by_block
-        self._starts = np.flatnonzero(np.diff(block[by_block], prepend=-1))
-        self._start_cell = self._cell[by_block][self._starts]
+        self._order = np.argsort(block, kind="stable")
+        self._starts = np.flatnonzero(np.diff(block[self._order], prepend=-1))
+        self._start_cell = cell[self._order][self._starts]
         self._own = self._own_group_cells(ng, nv)
         self.series: list[np.ndarray] = []
         self.readings: dict[str, Reading] = {}
         self.moved = bool((s.arrival_week > 0).any() or (s.departure_week < np.iinfo(s.departure_week.dtype).max).any())
         self.endline_frame: np.ndarray | None = None
-        self._summary_values: list[float] = []
         names = [o.name for o in self.weekly if not o.towards_groups]
-        self._summary_columns = [self.columns.index(name) for name in names]
+        self._summary_columns = np.array([self.columns.index(name) for name in names], dtype=np.int64)
         self._summary_keys = names + [f"{name}_{g}" for name in names for g in self.groups]
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters(model))
+        self._summary = np.full(len(self._summary_keys), np.nan)
+        self._records: list[tuple] = []  # each week: (time, week, cost, summary, tension)
+        self.datacollector = Collector(self._reporters(model), self._records, self._reporter_values())
 
     def _own_group_cells(self, ng: int, nv: int) -> np.ndarray:
         """Cells x columns: True where a column is the attitude towards the cell's own group."""
@@ -56,17 +106,31 @@ class Observer:
         for k, g in enumerate(self.groups):
             for o in self.weekly:
                 if o.towards_groups:
-                    own[np.arange(ng * nv) // nv == k, self.columns.index(f"{o.name}_{g}")] = True
+                    own[k * nv:(k + 1) * nv, self.columns.index(f"{o.name}_{g}")] = True
         return own
+
+    def _reporter_keys(self) -> list[str]:
+        """The weekly outcomes' population means, by group those that signal harm."""
+        keys = [o.name for o in self.weekly if not o.towards_groups]
+        return keys + [f"{o.name}_{g}" for o in self.weekly if o.harm_if_below_baseline for g in self.groups]
 
     def _reporters(self, model: "CohesionModel") -> dict:
         """The DataCollector's columns: the weekly outcomes' population means, by group those
         that signal harm (the comparison's trajectories), the cost so far, each village's tension."""
-        keys = [o.name for o in self.weekly if not o.towards_groups]
-        keys += [f"{o.name}_{g}" for o in self.weekly if o.harm_if_below_baseline for g in self.groups]
         at = {k: i for i, k in enumerate(self._summary_keys)}
-        return {"week": "week", **{k: (lambda m, i=at[k]: m.observer._summary_values[i]) for k in keys}, "cost": "cost",
+        return {"week": "week", **{k: (lambda m, i=at[k]: m.observer._summary_values[i]) for k in self._reporter_keys()},
+                "cost": "cost",
                 **{f"tension_{v}": (lambda m, i=i: float(m.state.tension[i])) for i, v in enumerate(self.villages)}}
+
+    def _reporter_values(self):
+        """A week's record as the reporters' values, in the reporters' order."""
+        at = [self._summary_keys.index(k) for k in self._reporter_keys()]
+
+        def row(record: tuple) -> list:
+            _, week, cost, summary, tension = record
+            values = summary.tolist()
+            return [week, *(values[i] for i in at), cost, *tension]
+        return row
 
     # --- every week -------------------------------------------------------------------------
     def observe(self, model: "CohesionModel") -> None:
@@ -79,34 +143,30 @@ class Observer:
                                                base=self.readings.get("baseline"))
             self.readings["endline"].arrays["cutoff_z"] = personal_cutoffs(model)
             self.endline_frame = self.frame(model)  # who had attended by the endline, not later
-        values = [v for o in self.weekly for v in _columns(np.asarray(o.of(reading)))]
-        counts = self._cell_count
-        if not s.present.all():  # only households that are there count (model/presence.py)
-            values = [np.where(s.present, v, 0.0) for v in values]
-            counts = segment_sums([s.present], self._order, self._starts, self._start_cell, counts.size)[:, 0]
-        sums = segment_sums(values, self._order, self._starts, self._start_cell, counts.size)
-        means = sums / np.where(counts > 0, counts, np.nan)[:, None]  # NaN where a cell is empty
-        means[self._own] = np.nan  # attitude towards one's own group is not a state
-        self.series.append(np.column_stack([counts, means]))
-        self._summary_values = self._summarise(sums, counts)
-        self.datacollector.collect(model)
+        matrix = self._matrix
+        for of, j, by_group in self._slots:
+            value = of(reading)
+            if by_group:  # a column per group
+                value = np.asarray(value).T
+                matrix[j:j + value.shape[0]] = value
+            else:
+                matrix[j] = value
+        # only households that are there count (model/presence.py); NaN where a cell is empty,
+        # and for the attitude towards one's own group, which is not a state
+        row, self._summary = cell_means(matrix, self._order, self._starts, self._start_cell, s.present, self._own,
+                                        self._summary_columns, len(self.groups), len(self.villages))
+        self.series.append(row)
+        self._records.append((model.time, model.week, model.cost, self._summary, s.tension.tolist()))
+
+    @property
+    def _summary_values(self) -> list[float]:
+        return self._summary.tolist()
 
     @property
     def summary(self) -> dict[str, float]:
         """This week's population and group means: ``<outcome>`` and ``<outcome>_<group>`` for
         each weekly outcome with one column."""
-        return dict(zip(self._summary_keys, self._summary_values))
-
-    def _summarise(self, sums: np.ndarray, counts: np.ndarray) -> list[float]:
-        """The summary's values from the cell sums and counts (the cells are group-major)."""
-        ng, nv = len(self.groups), len(self.villages)
-        chosen = sums[:, self._summary_columns]
-        group_size = counts.reshape(ng, nv).sum(axis=1)
-        everyone = counts.sum()  # dividing by NaN (nobody there) gives NaN, without a warning
-        values = np.concatenate([chosen.sum(axis=0) / (everyone if everyone > 0 else np.nan),
-                                 (chosen.reshape(ng, nv, -1).sum(axis=1)
-                                  / np.where(group_size > 0, group_size, np.nan)[:, None]).T.ravel()])
-        return values.tolist()
+        return dict(zip(self._summary_keys, self._summary.tolist()))
 
     # --- the survey's frame -------------------------------------------------------------------
     def frame(self, model: "CohesionModel") -> np.ndarray:
@@ -174,11 +234,6 @@ def personal_cutoffs(model: "CohesionModel") -> np.ndarray:
     normal deviation drawn once per run from the survey's stream (a stream of its own, so that the
     respondents drawn do not change)."""
     return np.random.default_rng([int(model._survey_seed), 1]).standard_normal(model.state.n)
-
-
-def _columns(value: np.ndarray) -> list[np.ndarray]:
-    """An outcome's per-household value as columns (one, or one per group)."""
-    return [value] if value.ndim == 1 else list(value.T)
 
 
 def split_means(name: str, value: np.ndarray, who: np.ndarray, group: np.ndarray, village: np.ndarray,

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import first_in_pool, join_candidates, pairs, put2d, row_sum, targeted_first_in_pool
+from .kernels import (end_and_count, first_in_pool_plain, pairs, participation_week, put2d, row_sum,
+                      targeted_first_in_pool_plain)
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -96,8 +97,8 @@ def place_quotas(places, taken, free, shares) -> np.ndarray:
 def targeted_places(pool, group, keys, free, quota) -> np.ndarray:
     """Mask of the candidates given a place: in each pool the places held for each group go to
     that group's candidates with the smallest keys, then the places left to the other candidates
-    with the smallest keys."""
-    return targeted_first_in_pool(pool, group, keys, free, quota)
+    with the smallest keys (ties in candidate order)."""
+    return targeted_first_in_pool_plain(pool, group, keys, free, quota)
 
 
 def encouragers(state: State, net: SocialNetwork) -> np.ndarray:
@@ -114,8 +115,27 @@ class Participation(Mechanism):
         self.encouraging = encouragers(state, world.network)
         self.first_movers = world.scenario.population.first_movers
         self.shares = pool_shares(world.scenario, world.programme)
+        p = world.params  # base_pull's constant and weights, for the compiled week
+        self.pull_weights = np.array([p.outreach, p.w_neighbours, p.w_encouragement, p.w_leadership,
+                                      p.w_coping_confidence, p.w_stigma])
+        self.held = np.zeros((0, 0)) if self.shares is None else self.shares  # no columns: no targeting
 
     def step(self, state: State, world, week: Week) -> None:
+        """``plain``'s week in two compiled calls (kernels.end_and_count, kernels.participation_week)."""
+        week.nb_joined = world.network.neighbour_mean(state.ever.astype(float))
+        prog, draws, p = world.programme, week.draws, world.params
+        ks = draws.entries
+        members = end_and_count(state.weeks_left, prog.ending(week.number), ks)
+        if ks.size == 0:
+            return
+        participation_week(state.weeks_left, ks, draws.take(members), draws.join_all, p.dropout_rate,
+                           prog.places(week.number), prog.pool_offset, prog.by_village, state.village, state.group,
+                           self.held, prog.eligible, state.wellbeing, prog.max_wellbeing, week.nb_joined,
+                           self.encouraging, state.leadership, state.coping, state.stigma, state.need, state.attitude,
+                           state.other_mask, state.threshold, entry_terms(prog, self.first_movers, p),
+                           self.pull_weights, p.join_rate, STEEPNESS, prog.cycle_weeks)
+
+    def plain(self, state: State, world, week: Week) -> None:
         week.nb_joined = world.network.neighbour_mean(state.ever.astype(float))
         leave_and_join(state, world.programme, week, world.params, self.first_movers, self.encouraging, self.shares)
 
@@ -179,29 +199,34 @@ def leave_and_join(state: State, prog: Programme, week: Week, p: Params, first_m
     pull = base_pull(week.nb_joined, encouraging, state.leadership[state.village], state.coping, state.stigma, p)
     household = (pull, state.need, state.mean_other_attitude(), state.threshold)
     terms = entry_terms(prog, first_movers, p)
-    join(state, prog, ks, open_, draws.join_all, enrolled, free, household, terms, p, quota)
+    join(state, prog, ks[open_], draws.join_all[open_], ~enrolled[:, open_].T, free, household, terms, p, quota)
 
 
-def join(state: State, prog: Programme, ks: np.ndarray, rows: np.ndarray, u_all: np.ndarray, enrolled: np.ndarray,
+def join(state: State, prog: Programme, ks: np.ndarray, u_all: np.ndarray, not_enrolled: np.ndarray,
          free: np.ndarray, household: tuple, terms: np.ndarray, p: Params, quota: np.ndarray | None = None) -> None:
-    """Joining for the active entries ``rows`` (entry ks[a] is row a of ``u_all``, the week's join
-    draws, and column a of ``enrolled``).
+    """Joining for the entries ``ks`` (rows of ``u_all``, their draws, and of ``not_enrolled``).
 
     Candidates are eligible, not enrolled, in a pool with a free place (and under the entry's
     well-being ceiling, if any); those whose draw u is under p_ik want a place (p_ik <= join_rate,
     so only draws under join_rate are looked at). The free places go to those who want one in
-    the order of u / p_ik (first the places held for each group, ``quota``, if any).
+    the order of u / p_ik, ties in (entry, household) order (first the places held for each
+    group, ``quota``, if any).
     """
-    pull, need, mean_attitude, threshold = household
-    # willingness and join_probability of every candidate, and who wants a place (compiled)
-    i, k, pool, key = join_candidates(ks, rows, u_all, prog.eligible, enrolled, free, prog.pool_offset,
-                                      prog.by_village, state.village, state.wellbeing, prog.max_wellbeing, pull, need,
-                                      mean_attitude, threshold, terms, p.join_rate, STEEPNESS)
+    a, i = pairs((u_all < p.join_rate) & prog.eligible[ks] & not_enrolled)
+    k = ks.take(a)
+    pool = prog.pool_of(k, i)
+    ok = (free.take(pool) > 0) & (state.wellbeing.take(i) <= prog.max_wellbeing.take(k))
+    a, i, k, pool = a[ok], i[ok], k[ok], pool[ok]
+    pull, need, mean_attitude, threshold = (x.take(i) for x in household)
+    z = willingness(pull, need, mean_attitude, *(terms[:, j].take(k) for j in range(3)))
+    prob = join_probability(z, threshold, p)
+    u = u_all.ravel().take(a * u_all.shape[1] + i)  # u_all[a, i]
+    want = u < prob
     if quota is None:
-        chosen = first_in_pool(pool, key, free)
+        chosen = first_in_pool_plain(pool[want], u[want] / prob[want], free)
     else:
-        chosen = targeted_places(pool, state.group.take(i), key, free, quota)
-    put2d(state.weeks_left, i[chosen], k[chosen], prog.cycle_weeks[k[chosen]])
+        chosen = targeted_places(pool[want], state.group.take(i[want]), u[want] / prob[want], free, quota)
+    put2d(state.weeks_left, i[want][chosen], k[want][chosen], prog.cycle_weeks[k[want][chosen]])
 
 
 # --- the reference form: one household at a time -----------------------------------------------

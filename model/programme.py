@@ -14,7 +14,7 @@ import numpy as np
 from common.vocabulary import CHANNELS
 
 from .activities import Activity, catalogue, channel_group, strength_name
-from .kernels import pairs
+from .kernels import cost_week, pairs
 from .params import Params
 from .state import State
 
@@ -237,6 +237,12 @@ class Programme:
                                    dtype=float).reshape(len(acts), len(COST_PARTS))
 
     def cost_quantities(self, week: int, enrolled: np.ndarray, taking_part: np.ndarray) -> np.ndarray:
+        """``cost_quantities_plain`` in one compiled pass (kernels.cost_week)."""
+        return cost_week(week, enrolled, taking_part, self.pool_offset, self._village, self.by_village, self.n_pools,
+                         self._start, self._end, self._hands_over, self._pool_entry, self._capacity, self._pool_pps,
+                         self._pool_spw, self._pool_on_demand)
+
+    def cost_quantities_plain(self, week: int, enrolled: np.ndarray, taking_part: np.ndarray) -> np.ndarray:
         """What the programme pays for this week, per entry (3 x K, rows ``COST_PARTS``): places
         filled (participant-weeks) and sessions held (a cohort of ``places_per_session`` with at
         least one member holds ``sessions_per_week`` sessions) while the programme runs the entry,

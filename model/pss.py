@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01
+from .kernels import clip01, pss_week
 from .mechanism import Mechanism, Week
 from .params import Params
 from .state import State
@@ -38,6 +38,15 @@ class Pss(Mechanism):
     name = "pss"
 
     def step(self, state: State, world, week: Week) -> None:
+        # both changes and the clips in one compiled pass (kernels.pss_week)
+        p = world.params
+        coping, stigma = np.empty(state.n), np.empty(state.n)
+        pss_week(state.coping, state.coping0, state.stigma, week.doses["coping"], week.doses["stigma"], week.nb_joined,
+                 local_capacity(state), state.village, p.alpha_coping, p.coping_decay, p.capacity_sustain,
+                 p.alpha_stigma, p.stigma_peer, coping, stigma)
+        state.coping, state.stigma = coping, stigma
+
+    def plain(self, state: State, world, week: Week) -> None:
         p = world.params
         k = local_capacity(state)[state.village]
         dc = coping_change(state.coping, state.coping0, week.doses["coping"], k, p)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import row_any
+from .kernels import recall_week, row_any
 from .mechanism import Mechanism, Week
 from .state import State
 
@@ -56,6 +56,11 @@ class Recall(Mechanism):
             setattr(state, f"forgotten_{c}", np.zeros(state.n))
 
     def step(self, state: State, world, week: Week) -> None:
+        # attendance and both records in one compiled pass (kernels.recall_week)
+        recall_week(state.attendance, week.enrolled, self.surveyed, state.present, world.params.recall_decay,
+                    state.contact_pos, state.forgotten_pos, state.contact_neg, state.forgotten_neg)
+
+    def plain(self, state: State, world, week: Week) -> None:
         if self.surveyed.size:
             state.attendance += row_any(week.enrolled[:, self.surveyed])
         decay, there = world.params.recall_decay, state.present

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01, stressors_week
+from .kernels import clip01, stressors_week, upward_gap_sums_plain
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -59,6 +59,14 @@ def wellbeing_change(x, x_eq, dose, gap, p: Params):
     return p.wellbeing_rate * (x_eq - x) + p.alpha_wellbeing * dose * (1.0 - x) + p.mood_contagion * gap
 
 
+def mean_upward_gap_plain(net: SocialNetwork, x: np.ndarray) -> np.ndarray:
+    """G, ``net.mean_upward_gap(x)`` in plain numpy: tie by tie (baseline ties, then those made
+    in activities, each once), the worse-off end gets max(x_j - x_i, 0), summed per household
+    (``kernels.upward_gap_sums_plain``) and divided by its degree."""
+    src, dst = np.concatenate([net.src, net.new_src]), np.concatenate([net.dst, net.new_dst])
+    return upward_gap_sums_plain(src, dst, x, net.n) / np.maximum(net.degree, 1.0)
+
+
 def settle(state: State, net: SocialNetwork, p: Params) -> None:
     """Set each household's x0 so that its week-0 well-being is a fixed point of the dynamics."""
     if p.wellbeing_rate > 0:
@@ -85,6 +93,19 @@ class Stressors(Mechanism):
             doses["need"], doses["barriers"], doses["wellbeing"], p.need_relief, p.barrier_relief, p.theta_coping,
             p.theta_stress, p.theta_ties, p.theta_tension, TIES_HALF, p.wellbeing_rate, p.alpha_wellbeing,
             p.mood_contagion)
+
+    def plain(self, state: State, world, week: Week) -> None:
+        p, doses = world.params, week.doses
+        state.need = np.clip(state.need + relief(state.need, doses["need"], p.need_relief), 0.0, 1.0)
+        state.barriers = np.clip(state.barriers + relief(state.barriers, doses["barriers"], p.barrier_relief), 0.0, 1.0)
+        x = wellbeing_share(state.wellbeing)
+        sigma = support(activity_ties(world.network))
+        dt = np.where(state.present, (state.tension - state.tension0)[state.village], 0.0)  # not felt while away
+        x_eq = equilibrium(state.wellbeing0, state.coping, state.coping0, stress(state.need, state.barriers),
+                           state.stress0, sigma, dt, p)
+        gap = mean_upward_gap_plain(world.network, x)
+        x = np.clip(x + wellbeing_change(x, x_eq, doses["wellbeing"], gap, p), 0.0, 1.0)
+        state.wellbeing = wellbeing_score(x)
 
     def reference(self, state: State, world, week: Week) -> None:
         p, dose, net = world.params, week.doses, world.network

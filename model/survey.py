@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import outcomes
+from .kernels import item_split_means
 from .outcomes import WAVES, Reading
 
 COLUMNS = ["scenario", "replicate", "wave", "item", "group", "village", "value", "n"]
@@ -31,25 +32,45 @@ def respondents(frame: np.ndarray, sample_size: int, rng: np.random.Generator) -
 
 
 def tabulate(rows_of: np.ndarray, readings: dict[str, Reading], groups: list[str],
-             villages: list[str]) -> pd.DataFrame:
+             villages: list[str], scenario: str | None = None, replicate: int | None = None) -> pd.DataFrame:
     """Survey rows for respondents ``rows_of``: every item of every wave read so far, overall, by
-    group and by village."""
-    records = []
+    group and by village (the mean answer of those who answered, and how many did). With
+    ``scenario`` and ``replicate``, the rows of survey.csv (``COLUMNS``).
+
+    A wave's items are answered into one items x respondents matrix and tabulated by one compiled
+    pass (``kernels.item_split_means``; its numpy form ``item_split_means_plain``)."""
+    splits = [("all", "all")] + [(g, "all") for g in groups] + [("all", v) for v in villages]
+    columns: dict[str, list] = {k: [] for k in ("wave", "item", "group", "village", "value", "n")}
     for wave in WAVES:
         if wave not in readings:
             continue
         r = readings[wave].rows(rows_of)
-        for item in outcomes.survey_items(wave):
-            answers = np.asarray(item.of(r), dtype=float)
-            # only who was there answers: at baseline, households present then; items about change
-            # need both waves (a household that arrived later has no baseline to compare with)
-            there = r.present if item.waves != ("endline",) or r.base is None else r.present & r.base.present
-            valid = ~np.isnan(answers) & there
-            splits = [("all", "all", valid)]
-            splits += [(g, "all", valid & (r.group == k)) for k, g in enumerate(groups)]
-            splits += [("all", v, valid & (r.village == k)) for k, v in enumerate(villages)]
-            for gname, vname, mask in splits:
-                n = int(mask.sum())
-                if n:
-                    records.append((wave, item.name, gname, vname, float(answers[mask].mean()), n))
-    return pd.DataFrame(records, columns=["wave", "item", "group", "village", "value", "n"])
+        items = outcomes.survey_items(wave)
+        answers = np.empty((len(items), r.n))
+        there = np.empty((len(items), r.n), dtype=bool)
+        # only who was there answers: at baseline, households present then; items about change
+        # need both waves (a household that arrived later has no baseline to compare with)
+        both = r.present if r.base is None else r.present & r.base.present
+        for j, item in enumerate(items):
+            answers[j] = np.asarray(item.of(r), dtype=float)
+            there[j] = r.present if item.waves != ("endline",) else both
+        means, counts = item_split_means(answers, there, np.asarray(r.group, dtype=np.int64),
+                                         np.asarray(r.village, dtype=np.int64), len(groups), len(villages))
+        for j, k in zip(*np.nonzero(counts)):
+            columns["wave"].append(wave)
+            columns["item"].append(items[j].name)
+            columns["group"].append(splits[k][0])
+            columns["village"].append(splits[k][1])
+        columns["value"] += means[counts > 0].tolist()
+        columns["n"] += counts[counts > 0].tolist()
+    n = len(columns["n"])
+    if not n:  # no respondent answered: the columns without a type, as ever
+        df = pd.DataFrame([], columns=list(columns))
+        if scenario is not None:
+            df.insert(0, "replicate", replicate)
+            df.insert(0, "scenario", scenario)
+        return df
+    columns["value"], columns["n"] = np.array(columns["value"]), np.array(columns["n"], dtype=np.int64)
+    if scenario is None:
+        return pd.DataFrame(columns)
+    return pd.DataFrame({"scenario": [scenario] * n, "replicate": np.full(n, replicate, dtype=np.int64), **columns})

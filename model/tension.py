@@ -31,7 +31,7 @@ import numpy as np
 
 from common.vocabulary import CHANNELS
 
-from .kernels import clip01, village_tallies
+from .kernels import tension_week, village_tallies_plain
 from .mechanism import Mechanism, Week
 from .params import Params
 from .population import village_means
@@ -108,22 +108,33 @@ class Tension(Mechanism):
         return self.offer[world.programme.week(week).active].sum(axis=0)
 
     def step(self, state: State, world, week: Week) -> None:
+        # the village tallies and every village's equations in one compiled pass (kernels.tension_week)
+        p = world.params
+        state.tension, state.mediation, state.capacity, state.unfairness = tension_week(
+            state.tension, state.tension0, state.mediation, state.capacity, state.mediation_sessions,
+            state.last_incident, week.number, self.offer, world.programme.week(week.number).active, state.village,
+            state.group, state.present, week.enrolled, self.visibility, week.doses["mediation"],
+            week.doses["capacity"], state.attitude, self.expected_cac, self.expected_trainees,
+            state.village_attitude0, p.mediation_trigger, RESPONSE_WEEKS, p.mediation_gain, p.mediation_decay,
+            p.capacity_sustain, p.capacity_gain, p.tension_relax, p.mediation_rate, p.support_jealousy)
+
+    def plain(self, state: State, world, week: Week) -> None:
         p, nv = world.params, state.tension.shape[0]
         on_demand = demand(state.tension, week.number - state.last_incident, p) * self.offered(world, week.number)
         state.mediation_sessions += on_demand
         # per village: summed doses, households served (visibility-weighted) and present per
-        # group, mean attitude towards other groups (one pass over the households)
-        dose, cap, served, households, a_v = village_tallies(
+        # group, mean attitude towards other groups
+        dose, cap, served, households, a_v = village_tallies_plain(
             state.village, state.group, state.present, week.enrolled, self.visibility, week.doses["mediation"],
             week.doses["capacity"], state.attitude, nv)
         dose_v, cap_v = dose / self.expected_cac, cap / self.expected_trainees
-        state.mediation = clip01(state.mediation + mediation_change(state.mediation, dose_v + on_demand,
-                                                                    state.capacity, p))
-        state.capacity = clip01(state.capacity + capacity_change(state.capacity, cap_v, p))
+        state.mediation = np.clip(state.mediation + mediation_change(state.mediation, dose_v + on_demand,
+                                                                     state.capacity, p), 0.0, 1.0)
+        state.capacity = np.clip(state.capacity + capacity_change(state.capacity, cap_v, p), 0.0, 1.0)
         state.unfairness = unfairness(served, households)
         dt = tension_change(state.tension, state.tension0, a_v, state.village_attitude0, state.mediation,
                             state.unfairness, p)
-        state.tension = clip01(state.tension + dt)
+        state.tension = np.clip(state.tension + dt, 0.0, 1.0)
 
     def reference(self, state: State, world, week: Week) -> None:
         p, ng, doses = world.params, self.n_groups, week.doses

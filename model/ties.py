@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import tie_makers, tie_partners
 from .mechanism import Mechanism, Week
 from .state import State
 
@@ -21,13 +22,21 @@ class Ties(Mechanism):
     name = "ties"
 
     def step(self, state: State, world, week: Week) -> None:
+        # who makes a tie, then partners and the cross-group filter, compiled (kernels.tie_makers,
+        # kernels.tie_partners); the draws taken in the same order as below
+        prog, members, draws = world.programme, week.members, week.draws
+        makes = tie_makers(draws.take(members.i.size), members.k, world.params.tie_rate, prog.tie_strength)
+        src, dst = tie_partners(members.i, members.pool, makes, draws.take(makes.size), state.group, prog.n_pools)
+        week.new_ties = world.network.add_ties(src, dst)
+
+    def plain(self, state: State, world, week: Week) -> None:
         prog, members, draws = world.programme, week.members, week.draws
         k, i = members.k, members.i
         makes = np.flatnonzero(draws.take(i.size) < world.params.tie_rate * prog.tie_strength[k])
         other = partners(i, members.pool, makes, draws.take(makes.size))
         src = i[makes]
         keep = state.group[src] != state.group[other]
-        week.new_ties = world.network.add_ties(src[keep], other[keep])
+        week.new_ties = world.network.add_ties_plain(src[keep], other[keep])
 
     def reference(self, state: State, world, week: Week) -> None:
         prog, draws, p = world.programme, week.draws, world.params
@@ -48,7 +57,7 @@ class Ties(Mechanism):
             if state.group[i] != state.group[j]:
                 src.append(i)
                 dst.append(j)
-        week.new_ties = world.network.add_ties(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
+        week.new_ties = world.network.add_ties_plain(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
 
 
 def partners(members: np.ndarray, pool: np.ndarray, makers: np.ndarray, u: np.ndarray) -> np.ndarray:
