@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.vocabulary import CHANNELS
-from .kernels import enrolment_week, row_any, spread_doses
+from .kernels import enrolment_week, renew_doses, row_any
 from .mechanism import Mechanism, Week
 from .programme import Members
 from .state import State
@@ -25,18 +25,29 @@ class Doses(Mechanism):
 
     def step(self, state: State, world, week: Week) -> None:
         # enrolment and the mixed entries' members in one compiled pass (kernels.enrolment_week), the
-        # doses by the same BLAS product as Programme.doses
+        # doses by the same BLAS product as Programme.doses, into arrays kept from week to week
+        # (``_arrays``: a week's enrolment and doses are read within the week only), so that only
+        # the households who took part last week or this week are touched (kernels.renew_doses)
         prog = world.programme
         n, n_entries = state.weeks_left.shape
-        enrolled, taking_part, factor = (np.empty((n, n_entries), dtype=bool), np.empty(n, dtype=bool),
-                                         np.empty((n, n_entries)))
+        enrolled, taking_part, factor, d, given = self._arrays(n, n_entries, prog.channel_matrix.shape[1])
         n_rows, members = enrolment_week(state.weeks_left, prog.week(week.number).mixed, prog.pool_offset,
                                          state.village, prog.by_village, enrolled, taking_part, factor)
-        d = np.zeros((prog.channel_matrix.shape[1], n))
-        spread_doses(d, factor[:n_rows] @ prog.channel_matrix, taking_part)  # the product as Programme.doses
+        renew_doses(d, factor[:n_rows] @ prog.channel_matrix, taking_part, given)
         week.enrolled, week.taking_part = enrolled, taking_part
-        week.doses = dict(zip(CHANNELS, d))
+        week.doses = dict(self._doses)
         week.members = Members(members[0], members[1], members[2])
+
+    def _arrays(self, n: int, n_entries: int, n_channels: int) -> tuple[np.ndarray, ...]:
+        """The week's arrays of ``step`` (enrolled, taking part, the product's left factor, the
+        doses, who was last given a dose), made in the first week (or when the sizes change)."""
+        kept = self.__dict__.get("_kept")
+        if kept is None or kept[0].shape != (n, n_entries) or kept[3].shape[0] != n_channels:
+            kept = (np.empty((n, n_entries), dtype=bool), np.empty(n, dtype=bool), np.empty((n, n_entries)),
+                    np.zeros((n_channels, n)), np.zeros(n, dtype=bool))
+            self._kept = kept
+            self._doses = dict(zip(CHANNELS, kept[3]))
+        return kept
 
     def plain(self, state: State, world, week: Week) -> None:
         prog = world.programme

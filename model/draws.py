@@ -59,8 +59,14 @@ class WeekDraws:
         return _ByEntry(self.row_of, self.join_all)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, n: int, entries, record: bool = False) -> "WeekDraws":
-        return cls(rng, entries, rng.random((len(entries), n)), record=record)
+    def draw(cls, rng: np.random.Generator, n: int, entries, record: bool = False,
+             out: np.ndarray | None = None) -> "WeekDraws":
+        """The week's draws; ``join_all`` into the first rows of ``out`` (entries x n, C order) if
+        given and the draws are not recorded: the same numbers, without a new array each week
+        (the model's, whose week's draws are read within the week only)."""
+        if out is None or record or len(entries) > out.shape[0] or out.shape[1] != n:
+            return cls(rng, entries, rng.random((len(entries), n)), record=record)
+        return cls(rng, entries, rng.random(out=out[:len(entries)]), record=record)
 
     def replay(self) -> "WeekDraws":
         """The same week's draws again (of a ``record=True`` week whose draws were all taken)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import influence_week
+from .kernels import influence_network_week
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -67,10 +67,14 @@ class Influence(Mechanism):
         p = world.params
         if p.influence_rate == 0:
             return
-        # m (neighbour_attitudes) less the standing gap, fj_change and the clip: one compiled pass
-        num, den = neighbour_sums(state, world.network, p)
-        state.attitude = influence_week(state.attitude, num, den, state.influence_gap, state.anchor,
-                                        state.stubbornness, state.group, p.influence_rate)
+        # neighbour_sums's numerator, m (neighbour_attitudes) less the standing gap, fj_change and
+        # the clip: one compiled pass over each household's ties
+        net = world.network
+        indptr, indices, _, new_rows, new_cols = net.csr()
+        state.attitude = influence_network_week(
+            indptr, indices, new_rows, new_cols, state.group, state.attitude, p.outgroup_credibility,
+            net.weighted_ties_to_non_members(p.outgroup_credibility), state.influence_gap, state.anchor,
+            state.stubbornness, p.influence_rate, np.empty_like(state.attitude), np.empty_like(state.attitude))
 
     def plain(self, state: State, world, week: Week) -> None:
         p = world.params

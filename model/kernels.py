@@ -600,6 +600,211 @@ def tension_week(tension, tension0, mediation, capacity, mediation_sessions, las
     return t_new, m_new, k_new, u_new
 
 
+# --- the network's sums: influence, legitimisation, stressors, neighbours who joined --------------
+# The baseline ties are SocialNetwork.base (CSR: indptr, indices, data), the ties made by activities
+# its new_rows / new_cols (both directions, sorted by row then column: the CSR order). scipy's
+# product sums each row's entries in CSR order into 0.0 (data * value) and np.bincount the
+# activity ties' values in their order into 0.0; the kernels add them the same way, row by row.
+@compiled
+def neighbour_share(indptr, indices, data, new_rows, new_cols, flags, degree, out):
+    """Into ``out``: the share of each household's neighbours (all ties) whose flag is set,
+    ``SocialNetwork.neighbour_mean(flags.astype(float))``: the baseline product plus, if there are
+    activity ties, their sum, over max(degree, 1)."""
+    one = np.array([0.0, 1.0])  # a flag's value (no branch)
+    has_new = new_rows.size > 0
+    t = 0
+    for i in range(indptr.size - 1):
+        s = 0.0
+        for jj in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            s += data[jj] * one[np.uint64(flags[np.uint64(indices[jj])])]
+        if has_new:
+            e = 0.0
+            while t < new_rows.size and new_rows[t] == i:
+                e += one[np.uint64(flags[np.uint64(new_cols[t])])]
+                t += 1
+            s = s + e
+        out[i] = s / max(degree[i], 1.0)
+    return out
+
+
+def neighbour_share_plain(indptr, indices, data, new_rows, new_cols, flags, degree, out):
+    import scipy.sparse as sp
+    values = flags.astype(float)
+    base = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, flags.size))
+    total = base @ values
+    if new_rows.size:
+        total = total + np.bincount(new_rows, weights=values[new_cols], minlength=flags.size)
+    out[:] = total / np.maximum(degree, 1.0)
+    return out
+
+
+@compiled
+def influence_network_week(indptr, indices, new_rows, new_cols, group, attitude, w, den, gap, anchor, stubbornness,
+                           rate, values, new):
+    """model/influence.py's week into ``new``: the neighbours' attitudes towards each group held
+    by non-members (``attitude * other_mask``, other_mask = holders, into ``values``, N x groups
+    from numpy), then one household at a time num_ih, their weighted sum over its ties
+    (``weighted_sum(values, w)``: in-group ties weigh 1, out-group ones ``w``, activity ties
+    ``w``), three groups at a time, and ``influence_week``'s update with den
+    (``weighted_ties_to_non_members``)."""
+    n, ng = attitude.shape
+    for j in range(n):
+        for h in range(ng):
+            values[j, h] = attitude[j, h] * (1.0 if group[j] != h else 0.0)
+    weight = np.array([w, 1.0])  # by whether the neighbour is of one's group (no branch)
+    has_new = new_rows.size > 0
+    t = 0
+    for i in range(n):
+        gi = group[i]
+        t1 = t
+        while t1 < new_rows.size and new_rows[t1] == i:
+            t1 += 1
+        for h0 in range(0, ng, 3):
+            # three groups at a time (the last repeated past the last group, unused); unsigned
+            # indices spare numba's check for negative ones, which halves the speed of these loops
+            u0, h1, h2 = np.uint64(h0), np.uint64(min(h0 + 1, ng - 1)), np.uint64(min(h0 + 2, ng - 1))
+            a0 = a1 = a2 = 0.0
+            for jj in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                j = np.uint64(indices[jj])
+                wt = weight[np.uint64(group[j] == gi)]
+                a0 += wt * values[j, u0]
+                a1 += wt * values[j, h1]
+                a2 += wt * values[j, h2]
+            if has_new:
+                e0 = e1 = e2 = 0.0
+                for u in range(t, t1):
+                    j = np.uint64(new_cols[u])
+                    e0 += values[j, u0]
+                    e1 += values[j, h1]
+                    e2 += values[j, h2]
+                a0, a1, a2 = a0 + w * e0, a1 + w * e1, a2 + w * e2
+            new[i, h0] = a0  # num_ih, until the update below
+            if h0 + 1 < ng:
+                new[i, h0 + 1] = a1
+            if h0 + 2 < ng:
+                new[i, h0 + 2] = a2
+        s = stubbornness[i]
+        for h in range(ng):  # influence_week's update
+            a = attitude[i, h]
+            if h == gi:
+                new[i, h] = _clip01(a)
+                continue
+            m = (new[i, h] / den[i, h] if den[i, h] > 0 else a) - gap[i, h]
+            new[i, h] = _clip01(a + rate * ((1.0 - s) * (m - a) + s * (anchor[i, h] - a)))
+        t = t1
+    return new
+
+
+@compiled
+def legitimise_network_week(members, cac, village, leadership, indptr, indices, data, new_rows, new_cols, degree,
+                            attitude, anchor, group, present, rate, w_cac_seen, mixing, here):
+    """model/legitimisation.py's week, in place: the households of mixed entries (``members``,
+    into ``mixing``, zeros from numpy), the villages where some take part (``here``, zeros), the
+    share C_i of each present household's neighbours who are CAC members taking part (as
+    ``neighbour_share``), then ``legitimise``'s update of attitude and anchor."""
+    for r in range(members.size):
+        mixing[members[r]] = True
+    for i in range(village.size):
+        if mixing[i]:
+            here[village[i]] = 1.0
+    one = np.array([0.0, 1.0])  # a flag's value (no branch)
+    has_new = new_rows.size > 0
+    t = 0
+    for i in range(village.size):
+        if not present[i]:
+            while t < new_rows.size and new_rows[t] == i:
+                t += 1
+            continue
+        s = 0.0
+        for jj in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = np.uint64(indices[jj])
+            s += data[jj] * one[np.uint64(cac[j] & mixing[j])]
+        if has_new:
+            e = 0.0
+            while t < new_rows.size and new_rows[t] == i:
+                j = np.uint64(new_cols[t])
+                e += one[np.uint64(cac[j] & mixing[j])]
+                t += 1
+            s = s + e
+        seen = s / max(degree[i], 1.0)
+        v = village[i]
+        sig = leadership[v] * here[v] + w_cac_seen * seen
+        for h in range(attitude.shape[1]):
+            if h != group[i]:
+                da = rate * sig * (1.0 - attitude[i, h])
+                attitude[i, h] = _clip01(attitude[i, h] + da)
+                anchor[i, h] = _clip01(anchor[i, h] + da)
+
+
+@compiled
+def upward_gap_csr(indptr, indices, ends, n_base, n_ties, csr_order, x, by_src, by_dst, made):
+    """``upward_gap_sums`` of the ties ``ends[:, :n_ties]`` (baseline ties first, then those made in
+    activities) into ``by_src`` and ``by_dst`` (their sum is G's numerator), and the activity ties
+    of each household into ``made`` (zeros). With ``csr_order`` (baseline ties src < dst sorted
+    by (src, dst), rows' indices sorted) a household's baseline ties as source are its CSR row's
+    columns above it, in order, and as destination those below it: summed row by row, each in
+    the order of the tie list; otherwise tie by tie."""
+    if csr_order:
+        for i in range(indptr.size - 1):
+            xi = x[i]
+            below = 0.0
+            above = 0.0
+            for jj in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                j = indices[jj]
+                xj = x[np.uint64(j)]
+                if j < i:  # tie (j, i): i its destination
+                    d = xi - xj
+                    below += max(d, 0.0) - d
+                else:      # tie (i, j): i its source
+                    above += max(xj - xi, 0.0)
+            by_src[i], by_dst[i] = above, below
+        first = n_base
+    else:
+        by_src[:] = 0.0
+        by_dst[:] = 0.0
+        first = 0
+    for t in range(first, n_ties):
+        s, d_ = np.uint64(ends[0, t]), np.uint64(ends[1, t])
+        d = x[d_] - x[s]
+        up = max(d, 0.0)
+        by_src[s] += up
+        by_dst[d_] += up - d
+        if t >= n_base:
+            made[s] += 1.0
+            made[d_] += 1.0
+
+
+@compiled
+def stressors_network_week(indptr, indices, ends, n_base, n_ties, csr_order, degree, need, barriers, wellbeing,
+                           wellbeing0, coping, coping0, stress0, tension, tension0, village, present, dose_need,
+                           dose_barriers, dose_wellbeing, need_relief, barrier_relief, theta_coping, theta_stress,
+                           theta_ties, theta_tension, ties_half, wellbeing_rate, alpha_wellbeing, mood_contagion, work,
+                           need2, barriers2, score):
+    """model/stressors.py's week with G computed here: the well-being shares x into ``work[0]``,
+    ``upward_gap_csr`` into ``work[1]``, ``work[2]`` and the activity ties into ``work[3]``
+    (``work`` 4 x N from numpy), G = (by_src + by_dst) / max(degree, 1), then the equations of
+    ``stressors_week`` into ``need2``, ``barriers2``, ``score``."""
+    x, by_src, by_dst, made = work[0], work[1], work[2], work[3]
+    for i in range(x.size):
+        x[i] = (wellbeing[i] - 14.0) / (70.0 - 14.0)
+        made[i] = 0.0
+    upward_gap_csr(indptr, indices, ends, n_base, n_ties, csr_order, x, by_src, by_dst, made)
+    for i in range(x.size):
+        gap = (by_src[i] + by_dst[i]) / max(degree[i], 1.0)
+        m = _clip01(need[i] + -need_relief * dose_need[i] * need[i])
+        b = _clip01(barriers[i] + -barrier_relief * dose_barriers[i] * barriers[i])
+        xi = x[i]
+        sigma = made[i] / (made[i] + ties_half)
+        dt = tension[village[i]] - tension0[village[i]] if present[i] else 0.0
+        s, c = 0.5 * (m + b), coping[i]
+        x_eq = _clip01(wellbeing0[i] + theta_coping * (c - coping0[i])
+                       - theta_stress * (s * (1.0 - c) - stress0[i] * (1.0 - coping0[i]))
+                       + theta_ties * sigma - theta_tension * dt)
+        change = (wellbeing_rate * (x_eq - xi) + alpha_wellbeing * dose_wellbeing[i] * (1.0 - xi)
+                  + mood_contagion * gap)
+        need2[i], barriers2[i], score[i] = m, b, 14.0 + _clip01(xi + change) * (70.0 - 14.0)
+
+
 # --- participation's week (leaving, enrolled pairs, free places, quotas) ------------------------
 @compiled
 def end_and_count(weeks_left, ending, ks):
@@ -838,23 +1043,22 @@ def enrolment_week(weeks_left, mixed, pool_offset, village, by_village, enrolled
     within each (``Programme.mixed_members``, ``Programme.pool_of``)."""
     n, n_entries = weeks_left.shape
     n_mixed = mixed.size
-    flat_in, flat_out = weeks_left.ravel(), enrolled.ravel()
-    for j in range(flat_in.size):  # one vectorised loop
-        flat_out[j] = flat_in[j] > 0
     count = np.zeros(n_mixed + 1, dtype=np.int64)
     n_rows = 0
     for i in range(n):
-        taking_part[i] = False
+        anything = False
         for k in range(n_entries):
-            if enrolled[i, k]:
-                taking_part[i] = True
-                for kk in range(n_entries):
-                    factor[n_rows, kk] = 1.0 if enrolled[i, kk] else 0.0
-                n_rows += 1
-                for a in range(n_mixed):
-                    if enrolled[i, mixed[a]]:
-                        count[a + 1] += 1
-                break
+            e = weeks_left[i, k] > 0
+            enrolled[i, k] = e
+            anything |= e
+        taking_part[i] = anything
+        if anything:
+            for kk in range(n_entries):
+                factor[n_rows, kk] = 1.0 if enrolled[i, kk] else 0.0
+            n_rows += 1
+            for a in range(n_mixed):
+                if enrolled[i, mixed[a]]:
+                    count[a + 1] += 1
     start = np.cumsum(count)
     members = np.empty((3, start[n_mixed]), dtype=np.int64)
     if start[n_mixed] == 0:
@@ -883,6 +1087,135 @@ def spread_doses(d, product, taking_part):
             for c in range(product.shape[1]):
                 d[c, i] = product[r, c]
             r += 1
+
+
+@compiled
+def renew_doses(d, product, taking_part, given):
+    """``spread_doses`` into last week's ``d`` (channels x households, kept from week to week),
+    whose nonzero columns are those of the households ``given`` a dose last week: in one pass over
+    households, the rows of ``product`` in the columns of this week's takers (in index order), the
+    columns of last week's takers who take no part now back to zero; ``given`` becomes
+    ``taking_part``. The same ``d`` as zeros and ``spread_doses``, without touching the columns of
+    the households who took part in neither week."""
+    r = 0
+    for i in range(taking_part.size):
+        if taking_part[i]:
+            for c in range(product.shape[1]):
+                d[c, i] = product[r, c]
+            r += 1
+            given[i] = True
+        elif given[i]:
+            for c in range(d.shape[0]):
+                d[c, i] = 0.0
+            given[i] = False
+
+
+@compiled
+def tie_blocks(src, u, village, group, n_villages, n_groups, within_village, within_group, counts,
+               out_src, out_block, at):
+    """``network.generate_ties_plain``'s first pass for the stubs ``src`` (one row of ``u``, four
+    uniforms, each): the partner's village (the own one if ``u1 < within_village``, else another,
+    ``(own + 1 + floor(u0 * max(V - 1, 1))) mod V``) and group (likewise with ``u3``,
+    ``within_group`` and ``u2``), as the block ``village * G + group``; stubs whose block has
+    households (``counts``) go to ``out_src``, ``out_block`` from position ``at`` (``out_src`` may
+    hold ``src``: a stub is read before its position is written). Returns the next position."""
+    m_v, n_v = max(n_villages - 1, 1), max(n_villages, 1)
+    for s in range(src.size):
+        i = src[s]
+        tv = np.int64(village[i])
+        if not ((u[s, 1] < within_village) or n_villages == 1):
+            tv += 1 + np.int64(np.floor(u[s, 0] * m_v))
+            while tv >= n_v:  # mod V (non-negative)
+                tv -= n_v
+        tg = np.int64(group[i])
+        if not u[s, 3] < within_group:
+            tg += 1 + np.int64(np.floor(u[s, 2] * (n_groups - 1)))
+            while tg >= n_groups:
+                tg -= n_groups
+        tb = tv * n_groups + tg
+        if counts[tb] > 0:
+            out_src[at], out_block[at] = i, tb
+            at += 1
+    return at
+
+
+@compiled
+def tie_ends(src, block, u, first, counts, starts, order, m):
+    """``generate_ties_plain``'s second pass for the stubs ``first`` to ``first + u.size`` (one
+    uniform each): the partner ``order[starts[b] + floor(u * counts[b])]`` in the stub's block b;
+    the tie's ends as (lower, higher) into ``src``, ``block`` at position ``m`` on (in place: never
+    past the stub read), self-ties left out. Returns the next position."""
+    for s in range(u.size):
+        t = first + s
+        b = block[t]
+        j = order[starts[b] + np.int64(np.floor(u[s] * counts[b]))]
+        a = src[t]
+        if a != j:
+            src[m], block[m] = min(a, j), max(a, j)
+            m += 1
+    return m
+
+
+@compiled
+def unique_ties(lo, hi, n, start, slot, src, dst):
+    """The distinct ties among (``lo``, ``hi``) sorted by (lo, hi), into ``src``, ``dst``:
+    ``sorted_unique(lo * n + hi)`` split into ``// n`` and ``% n``, by a counting sort on ``lo``
+    (``start``: n + 1 zeros, ``slot``: as long as ``lo``) and a small sort of each household's
+    partners (``src``, ``dst`` may be ``lo``, ``hi``: they are read before any is written).
+    Returns how many."""
+    for s in range(lo.size):
+        start[lo[s] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    for s in range(lo.size):  # start[i] moves to the end of i's partners (start[i + 1] before)
+        slot[start[lo[s]]] = hi[s]
+        start[lo[s]] += 1
+    k = 0
+    a = 0
+    for i in range(n):
+        b = start[i]
+        if b - a > 32:
+            slot[a:b] = np.sort(slot[a:b])
+        else:
+            for x in range(a + 1, b):  # insertion sort
+                v = slot[x]
+                y = x - 1
+                while y >= a and slot[y] > v:
+                    slot[y + 1] = slot[y]
+                    y -= 1
+                slot[y + 1] = v
+        for x in range(a, b):
+            if x == a or slot[x] != slot[x - 1]:
+                src[k], dst[k] = i, slot[x]
+                k += 1
+        a = b
+    return k
+
+
+@compiled
+def symmetric_csr(src, dst, indptr, indices):
+    """The CSR arrays of the symmetric adjacency matrix of the ties ``src``-``dst`` (all ones;
+    ``network._symmetric_plain``) when the ties are in (src, dst) order with src < dst (as
+    ``generate_ties`` gives them): a household's lower partners (ties ending at it, in the order
+    of their src) then its higher ones, which is each row sorted. ``indptr`` (n + 1 zeros) and
+    ``indices`` (2 x ties) are filled; returns False, with them unfinished, if the ties are not in
+    that order."""
+    for t in range(src.size):
+        if src[t] >= dst[t] or (t > 0 and (src[t] < src[t - 1] or (src[t] == src[t - 1] and dst[t] <= dst[t - 1]))):
+            return False
+        indptr[src[t] + 1] += 1
+        indptr[dst[t] + 1] += 1
+    n = indptr.size - 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:n].copy()
+    for t in range(src.size):
+        indices[fill[dst[t]]] = src[t]
+        fill[dst[t]] += 1
+    for t in range(src.size):
+        indices[fill[src[t]]] = dst[t]
+        fill[src[t]] += 1
+    return True
 
 
 @compiled
@@ -1293,6 +1626,41 @@ def item_split_means_plain(answers, there, group, village, ng, nv):
             if counts[j, s]:
                 means[j, s] = answers[j][mask].mean()
     return means, counts
+
+
+@compiled
+def any_positive_rows(x, out):
+    """``row_any_positive_plain``: whether each row of ``x`` has a value above zero, into ``out``
+    (the outcome ``participating``: weeks left in some entry)."""
+    for i in range(x.shape[0]):
+        out[i] = False
+        for k in range(x.shape[1]):
+            if x[i, k] > 0:
+                out[i] = True
+                break
+    return out
+
+
+@compiled
+def min_where(x, mask, out):
+    """``min_where_plain``: the minimum of each row of ``x`` over the columns where ``mask`` is
+    True (inf where none; NaN if one is NaN), into ``out`` (``state.min_over_others``)."""
+    for i in range(x.shape[0]):
+        m = np.inf
+        for k in range(x.shape[1]):
+            if mask[i, k]:
+                v = x[i, k]
+                if np.isnan(v) or v < m:
+                    m = v
+                if np.isnan(m):
+                    break
+        out[i] = m
+    return out
+
+
+def min_where_plain(x, mask, out):
+    out[:] = np.where(mask, x, np.inf).min(axis=1)
+    return out
 
 
 def load() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import legitimise
+from .kernels import legitimise_network_week
 from .mechanism import Mechanism, Week
 from .params import Params
 from .state import State
@@ -45,13 +45,12 @@ class Legitimisation(Mechanism):
         p = world.params
         if p.legitimisation_rate == 0.0 or week.members.i.size == 0:
             return
-        mixing = np.zeros(state.n, dtype=bool)
-        mixing[week.members.i] = True
-        here = np.bincount(state.village[mixing], minlength=state.leadership.size) > 0  # per village
-        cac_seen = world.network.neighbour_mean((state.cac & mixing).astype(float))
-        # signal and legitimisation_change for every present household, in place (compiled)
-        legitimise(state.attitude, state.anchor, state.group, state.village, state.leadership, here.astype(float),
-                   cac_seen, state.present, p.legitimisation_rate, p.w_cac_seen)
+        # who mixes, where, the CAC members each household sees among its neighbours, signal and
+        # legitimisation_change for every present household: one compiled pass, in place
+        net = world.network
+        legitimise_network_week(week.members.i, state.cac, state.village, state.leadership, *net.csr(), net.degree,
+                                state.attitude, state.anchor, state.group, state.present, p.legitimisation_rate,
+                                p.w_cac_seen, np.zeros(state.n, dtype=bool), np.zeros(state.leadership.size))
 
     def plain(self, state: State, world, week: Week) -> None:
         p = world.params

@@ -100,6 +100,7 @@ class CohesionModel(mesa.Model):
         self._households: list[Household] | None = None
 
         self.week = 0
+        self._join_draws = np.empty((len(self.programme), self.state.n))  # each week's joining draws (WeekDraws.draw)
         self.cost = 0.0   # USD so far, at the catalogue's unit costs (programme_cost)
         self.cost_quantities = np.zeros((len(COST_PARTS), len(self.programme)))  # Programme.cost_quantities, summed
         self.new_ties = 0
@@ -111,7 +112,8 @@ class CohesionModel(mesa.Model):
     def step(self) -> None:
         """One week."""
         self.week += 1
-        draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, self.programme.active_indices(self.week))
+        draws = WeekDraws.draw(self.streams["dynamics"], self.state.n, self.programme.active_indices(self.week),
+                               out=self._join_draws)
         week = advance(self.state, self.world, self.week, draws, self.step_mode)
         self.new_ties = week.new_ties
         if self.week <= self.spec.survey.endline_week:  # the programme pays up to its endline

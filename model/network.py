@@ -15,13 +15,50 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .kernels import add_new_ties, upward_gap_sums
+from .kernels import add_new_ties, neighbour_share, symmetric_csr, tie_blocks, tie_ends, unique_ties, upward_gap_sums
 
 
 def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
                   sources: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected ties as (src, dst) with src < dst, no duplicates. Ties are started by
-    ``sources`` (default: every household) and end at any household."""
+    """Undirected ties as (src, dst) with src < dst, no duplicates, sorted. Ties are started by
+    ``sources`` (default: every household) and end at any household.
+
+    ``generate_ties_plain`` in three compiled passes, with the same draws in the same order: the
+    partner's block of each stub (kernels.tie_blocks, four uniforms a stub, drawn in chunks: the
+    same numbers as one array), its partner in the block (kernels.tie_ends, a fifth uniform a
+    kept stub) and the distinct ties sorted (kernels.unique_ties, a counting sort)."""
+    n = group.shape[0]
+    sources = np.arange(n) if sources is None else sources
+    n_villages = int(village.max()) + 1 if n else 0
+    block = village.astype(np.int64) * n_groups + group
+    order = np.argsort(block, kind="stable")
+    counts = np.bincount(block, minlength=n_villages * n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    stubs = rng.poisson(spec.mean_degree / 2.0, sources.size)
+    src = np.repeat(np.asarray(sources, dtype=np.int64), stubs)
+    # the passes write their results over their inputs (src, block): few new large arrays
+    block = np.empty(src.size, dtype=np.int64)
+    u = np.empty((min(src.size, TIE_CHUNK), 4))
+    kept = 0
+    for lo in range(0, src.size, TIE_CHUNK):  # the rows of rng.random((stubs, 4)), a chunk at a time
+        chunk = src[lo:lo + TIE_CHUNK]
+        kept = tie_blocks(chunk, rng.random(out=u[:chunk.size]), village, group, n_villages, n_groups,
+                          float(spec.within_village), float(spec.within_group), counts, src, block, kept)
+    m, v = 0, u.reshape(-1)
+    for lo in range(0, kept, TIE_CHUNK):  # rng.random(kept), a chunk at a time
+        m = tie_ends(src, block, rng.random(out=v[:min(kept - lo, TIE_CHUNK)]), lo, counts, starts, order, m)
+    k = unique_ties(src[:m], block[:m], n, np.zeros(n + 1, dtype=np.int64), np.empty(m, dtype=np.int64), src, block)
+    return src[:k], block[:k]
+
+
+TIE_CHUNK = 1 << 16
+"""Stubs whose four uniforms ``generate_ties`` draws at a time."""
+
+
+def generate_ties_plain(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
+                  sources: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``generate_ties`` in numpy: the specification of its compiled passes."""
     n = group.shape[0]
     sources = np.arange(n) if sources is None else sources
     n_villages = int(village.max()) + 1 if n else 0
@@ -78,7 +115,22 @@ def _insert_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return out
 
 
-def _symmetric(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
+def _symmetric(src: np.ndarray, dst: np.ndarray, n: int, compiled: bool = True) -> sp.csr_matrix:
+    """The ties' symmetric adjacency matrix (ones), ``_symmetric_plain``'s: built directly in CSR
+    form (kernels.symmetric_csr) when the ties are in ``generate_ties``'s order, else by scipy
+    (and when not ``compiled``: a rebuild within the week, whose plain form calls no kernel)."""
+    if not compiled:
+        return _symmetric_plain(src, dst, n)
+    index = np.int32 if max(n, 2 * src.size) < np.iinfo(np.int32).max else np.int64  # scipy's choice
+    indptr, indices = np.zeros(n + 1, dtype=index), np.empty(2 * src.size, dtype=index)
+    if not symmetric_csr(src, dst, indptr, indices):
+        return _symmetric_plain(src, dst, n)
+    m = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n, n))
+    m.has_sorted_indices = True  # each row sorted (symmetric_csr), no duplicates
+    return m
+
+
+def _symmetric_plain(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
     rows = np.concatenate([src, dst])
     cols = np.concatenate([dst, src])
     return sp.csr_matrix((np.ones(rows.shape[0]), (rows, cols)), shape=(n, n))
@@ -108,7 +160,11 @@ class SocialNetwork:
         self._n_base = self._n_ties = src.size
         self._ends = np.empty((2, src.size + max(1024, src.size // 8)), dtype=np.int64)
         self._ends[0, :src.size], self._ends[1, :src.size] = src, dst
-        self.base = _symmetric(src, dst, self.n)
+        self.base = _symmetric(src, dst, self.n, compiled=not hasattr(self, "base"))  # numpy's in set_present
+        # the kernels read a household's baseline ties from its CSR row when the tie list is in that
+        # order (src < dst, sorted by (src, dst): generate_ties's), else tie by tie
+        keys = src * self.n + dst
+        self.csr_order = bool(np.all(src < dst) and np.all(keys[1:] > keys[:-1]) and self.base.has_sorted_indices)
         self._weighted: dict[float, sp.csr_matrix] = {}  # base with out-group ties weighted, per weight
         self._base_keys = np.sort(src * self.n + dst)
         self._new_cells = np.zeros(0, dtype=np.int64)  # sorted, both src * n + dst and dst * n + src
@@ -160,6 +216,21 @@ class SocialNetwork:
         total = self.neighbour_sum(values)
         deg = np.maximum(self.degree, 1.0)
         return total / (deg if total.ndim == 1 else deg[:, None])
+
+    def neighbour_share(self, flags: np.ndarray) -> np.ndarray:
+        """``neighbour_mean(flags.astype(float))`` for a boolean N array: the share of each
+        household's neighbours whose flag is set, in one compiled pass (kernels.neighbour_share)."""
+        return neighbour_share(*self.csr(), flags, self.degree, np.empty(self.n))
+
+    def csr(self) -> tuple[np.ndarray, ...]:
+        """The ties as the compiled kernels read them: the baseline ties' CSR arrays (indptr,
+        indices, data) and the activity ties' rows and columns in CSR order (both directions)."""
+        return self.base.indptr, self.base.indices, self.base.data, self._new_rows, self._new_cols
+
+    def tie_list(self) -> tuple[np.ndarray, int, int]:
+        """The ends of every tie (2 x room; baseline ties in ``[:n_base]``, those made in
+        activities up to ``n_ties``), n_base and n_ties."""
+        return self._ends, self._n_base, self._n_ties
 
     def weighted_sum(self, values: np.ndarray, outgroup_weight: float) -> np.ndarray:
         """Sum over neighbours, out-group neighbours weighted by ``outgroup_weight`` (ties made by

@@ -26,7 +26,7 @@ import numpy as np
 from common.vocabulary import WAVES, Wave
 
 from . import respondent
-from .kernels import row_any_positive
+from .kernels import any_positive_rows
 from .contact import readiness
 from .state import WEMWBS_MAX, mean_over_others, min_over_others, wellbeing_share
 
@@ -61,7 +61,7 @@ class Reading:
         if copy:
             self.arrays = {k: (v if k in self.FIXED else v.copy()) for k, v in vars(state).items()
                            if isinstance(v, np.ndarray) and k not in self.NOT_KEPT}
-            self.arrays["taking_part"] = row_any_positive(state.weeks_left)
+            self.arrays["taking_part"] = taking_part(state.weeks_left)
             self.arrays["cross_ties"] = network.cross_group_ties().copy()
             self.arrays["ties_by_group"] = network.ties_by_group.copy()
 
@@ -75,7 +75,7 @@ class Reading:
 
     def _live(self, name: str) -> np.ndarray:
         if name == "taking_part":
-            return row_any_positive(self._state.weeks_left)
+            return taking_part(self._state.weeks_left)
         if name == "cross_ties":
             return self._network.cross_group_ties()
         if name == "ties_by_group":
@@ -111,6 +111,12 @@ class Reading:
         sub.arrays = {k: (v if k in self.PER_VILLAGE or not v.ndim or v.shape[0] != self.n else v[index])
                       for k, v in self.arrays.items()}
         return sub
+
+
+def taking_part(weeks_left: np.ndarray) -> np.ndarray:
+    """Who has weeks left in some programme entry (``(weeks_left > 0).any(axis=1)``, in one
+    compiled pass: kernels.any_positive_rows)."""
+    return any_positive_rows(weeks_left, np.empty(weeks_left.shape[0], dtype=bool))
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Participation(Mechanism):
 
     def step(self, state: State, world, week: Week) -> None:
         """``plain``'s week in two compiled calls (kernels.end_and_count, kernels.participation_week)."""
-        week.nb_joined = world.network.neighbour_mean(state.ever.astype(float))
+        week.nb_joined = world.network.neighbour_share(state.ever)  # compiled neighbour_mean of the flags
         prog, draws, p = world.programme, week.draws, world.params
         ks = draws.entries
         members = end_and_count(state.weeks_left, prog.ending(week.number), ks)

@@ -95,13 +95,16 @@ class Programme:
         # eligibility of all entries, one row per entry (each Entry holds a view of its row)
         self.eligible = np.zeros((n_entries, state.n), dtype=bool)
         self.entries: list[Entry] = []
+        cell = state.village.astype(np.int64) * len(groups) + state.group  # each household's (village, group)
         for k, spec in enumerate(scenario.programme):
             act = catalogue()[spec.activity]
             vs = tuple(villages.index(v) for v in scenario.entry_villages(spec))
             cells, roles = entry_reach(scenario, spec)
             cell_ids = [villages.index(v) * len(groups) + groups.index(g) for v, g in cells]
             eligible = self.eligible[k]
-            eligible[:] = np.isin(state.village.astype(np.int64) * len(groups) + state.group, cell_ids)
+            reached = np.zeros(len(villages) * len(groups), dtype=bool)
+            reached[cell_ids] = True
+            eligible[:] = reached[cell]  # np.isin(cell, cell_ids), by a table of the cells
             if roles:
                 eligible &= np.logical_or.reduce([getattr(state, r) for r in roles])
             if act.mixes_villages:  # one pool of places for its villages
@@ -148,16 +151,36 @@ class Programme:
         per run, before the mechanisms' ``init`` (``World``); sets ``channel_matrix`` (sessions per week
         x strength) and ``tie_strength``."""
         set_by_name = dict(params.channel_strengths)
-        strength = np.zeros((len(self.entries), len(CHANNELS)))
-        for k, e in enumerate(self.entries):
-            for j, c in enumerate(CHANNELS):
-                group = channel_group(e.activity, c)
-                strength[k, j] = (set_by_name.get(strength_name(e.name, c), e.activity.channel(c))
-                                  * (getattr(params, group) if group else 1.0))
-        self.strength = strength
+        names, value, groups, group_of = self._strength_cells()
+        value = value.copy()
+        for name, v in set_by_name.items():
+            for k, j in names.get(name, ()):
+                value[k, j] = v
+        multiplier = np.array([getattr(params, g) for g in groups] + [1.0])  # the last: no group
+        self.strength = strength = value * multiplier[group_of]
         self.channel_matrix = np.array([e.activity.sessions_per_week for e in self.entries])[:, None] * strength
         self.tie_strength = strength[:, CHANNELS.index("ties")].copy()
         self.memo.clear()  # values derived from the programme and parameters (participation.entry_terms)
+
+    def _strength_cells(self) -> tuple[dict, np.ndarray, list[str], np.ndarray]:
+        """What ``set_strengths`` reads of each (entry, channel) cell, made on first use: the cells
+        of each strength's parameter name, the catalogue's value, the grouped multipliers' names
+        and each cell's multiplier (an index into them, ``len(groups)`` for none)."""
+        if "_cells" not in self.__dict__:
+            names: dict[str, list[tuple[int, int]]] = {}
+            value = np.zeros((len(self.entries), len(CHANNELS)))
+            groups: list[str] = []
+            group_of = np.zeros((len(self.entries), len(CHANNELS)), dtype=np.int64)
+            for k, e in enumerate(self.entries):
+                row_names, value[k], row_groups = _strength_row(e.name, e.activity)
+                for j, (name, group) in enumerate(zip(row_names, row_groups)):
+                    names.setdefault(name, []).append((k, j))
+                    if group and group not in groups:
+                        groups.append(group)
+                    group_of[k, j] = groups.index(group) if group else -1
+            group_of[group_of < 0] = len(groups)
+            self._cells = (names, value, groups, group_of)
+        return self._cells
 
     def set_present(self, present: np.ndarray) -> None:
         """Only households present may join (model/presence.py); eligibility is otherwise fixed."""
@@ -178,11 +201,15 @@ class Programme:
         was_active = ((self._start <= w - 1) & (w - 1 <= self._end)) | ((w - 1 > self._end) & self._hands_over)
         places = np.where(running[:, self._pool_entry], self._capacity,
                           np.where(after[:, self._pool_entry], self._handover, 0))
+        ending = was_active & ~active
+        made: dict[tuple[bytes, bytes], tuple[np.ndarray, ...]] = {}  # weeks alike share their index arrays
         for j, week in enumerate(weeks.tolist()):
-            ks = np.flatnonzero(active[j])
-            self._weeks[week] = Schedule(
-                active=ks, mixed=ks[self.mixes_groups[ks]],
-                ending=np.flatnonzero(was_active[j] & ~active[j]), places=places[j])
+            key = (active[j].tobytes(), ending[j].tobytes())
+            if key not in made:
+                ks = np.flatnonzero(active[j])
+                made[key] = (ks, ks[self.mixes_groups[ks]], np.flatnonzero(ending[j]))
+            ks, mixed, ends = made[key]
+            self._weeks[week] = Schedule(active=ks, mixed=mixed, ending=ends, places=places[j])
 
     def week(self, week: int) -> Schedule:
         """This week's schedule (made for the scenario's weeks at once, for later weeks when
@@ -266,6 +293,21 @@ class Programme:
     def price(self, quantities: np.ndarray) -> float:
         """USD of ``quantities`` (3 x K, as ``cost_quantities``) at the catalogue's unit costs."""
         return float((quantities * self.unit_costs.T).sum())
+
+
+_STRENGTH_ROWS: dict[tuple[str, int], tuple] = {}
+
+
+def _strength_row(name: str, activity: Activity) -> tuple[list[str], np.ndarray, list[str | None]]:
+    """Per channel, for an entry of this activity (named ``name``): the strength's parameter
+    name, the catalogue's value and the grouped multiplier (or None); kept per activity object
+    (which the cache holds, so its id is not reused)."""
+    hit = _STRENGTH_ROWS.get((name, id(activity)))
+    if hit is None or hit[0] is not activity:
+        hit = (activity, [strength_name(name, c) for c in CHANNELS], np.array([activity.channel(c) for c in CHANNELS]),
+               [channel_group(activity, c) for c in CHANNELS])
+        _STRENGTH_ROWS[(name, id(activity))] = hit
+    return hit[1], hit[2], hit[3]
 
 
 COST_PARTS = ("places", "facilitators", "handover")

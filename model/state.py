@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .kernels import row_any, row_min, row_sum
+from .kernels import min_where, row_any, row_sum
 
 WEMWBS_MIN, WEMWBS_MAX = 14.0, 70.0
 
@@ -109,8 +109,10 @@ def mean_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def min_over_others(attitude: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Attitude towards the least-liked other group (N x groups in, N out)."""
-    return row_min(np.where(other, attitude, np.inf))
+    """Attitude towards the least-liked other group (N x groups in, N out): the row minimum over
+    the other groups' columns, in one compiled pass (kernels.min_where; in numpy
+    ``np.where(other, attitude, np.inf).min(axis=1)``, kernels.min_where_plain)."""
+    return min_where(attitude, other, np.empty(attitude.shape[0]))
 
 
 def stress(need, barriers):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import clip01, stressors_week, upward_gap_sums_plain
+from .kernels import clip01, stressors_network_week, upward_gap_sums_plain
 from .mechanism import Mechanism, Week
 from .network import SocialNetwork
 from .params import Params
@@ -83,16 +83,19 @@ class Stressors(Mechanism):
         settle(state, world.network, world.params)
 
     def step(self, state: State, world, week: Week) -> None:
-        # relief, equilibrium and well-being_change of every household in one compiled pass
-        # (kernels.stressors_week; the rise of tension is not felt while away)
-        p, doses, net = world.params, week.doses, world.network
-        gap = net.mean_upward_gap(wellbeing_share(state.wellbeing))
-        state.need, state.barriers, state.wellbeing = stressors_week(
-            state.need, state.barriers, state.wellbeing, state.wellbeing0, state.coping, state.coping0, state.stress0,
-            state.tension, state.tension0, state.village, state.present, net.new_src, net.new_dst, gap,
-            doses["need"], doses["barriers"], doses["wellbeing"], p.need_relief, p.barrier_relief, p.theta_coping,
-            p.theta_stress, p.theta_ties, p.theta_tension, TIES_HALF, p.wellbeing_rate, p.alpha_wellbeing,
-            p.mood_contagion)
+        # G (mean_upward_gap_plain) over each household's ties, relief, equilibrium and
+        # well-being_change of every household in one compiled call (kernels.stressors_network_week;
+        # the rise of tension is not felt while away)
+        p, doses, net, n = world.params, week.doses, world.network, state.n
+        indptr, indices = net.base.indptr, net.base.indices
+        need, barriers, score = np.empty(n), np.empty(n), np.empty(n)
+        stressors_network_week(
+            indptr, indices, *net.tie_list(), net.csr_order, net.degree, state.need, state.barriers, state.wellbeing,
+            state.wellbeing0, state.coping, state.coping0, state.stress0, state.tension, state.tension0,
+            state.village, state.present, doses["need"], doses["barriers"], doses["wellbeing"], p.need_relief,
+            p.barrier_relief, p.theta_coping, p.theta_stress, p.theta_ties, p.theta_tension, TIES_HALF,
+            p.wellbeing_rate, p.alpha_wellbeing, p.mood_contagion, np.empty((4, n)), need, barriers, score)
+        state.need, state.barriers, state.wellbeing = need, barriers, score
 
     def plain(self, state: State, world, week: Week) -> None:
         p, doses = world.params, week.doses
