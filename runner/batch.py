@@ -15,7 +15,8 @@ Engines (where the runs happen is a switch, not a different code path):
 Short runs go to a worker several at a time (``Chunker``: a worker task holds about
 ``CHUNK_SECONDS`` of work, measured from the first runs; long runs go one by one), which halves
 this process's cost per run (Qayyarah runs on 2 workers: 2.0 ms -> 1.0 ms of its CPU a run,
-docs/performance.md); the results do not depend on it.
+wall time 1-2% less; `python -m benchmarks.chunks`, docs/performance.md); the results do not
+depend on it.
 
 - ``"dask"``: Dask distributed, on an existing cluster (``scheduler="tcp://host:port"``) or on a
   ``LocalCluster`` of ``workers`` single-threaded processes. A task on a worker that dies is run
