@@ -30,7 +30,7 @@ def main() -> None:  # pragma: no cover
     run_batch(tasks[:4], workers=args.workers, progress=False)
     wall, cpu = time.perf_counter(), time.process_time()
     run_batch(tasks, workers=args.workers, progress=False)
-    print(f"chunks: {os.environ.get('COHESION_CHUNK', 'the runner's')}; {args.workers} workers, {args.runs} runs: "
+    print(f"chunks: {os.environ.get('COHESION_CHUNK', 'by the runner')}; {args.workers} workers, {args.runs} runs: "
           f"{time.perf_counter() - wall:.2f} s wall, this process {time.process_time() - cpu:.2f} s CPU; "
           f"load average {os.getloadavg()[0]:.1f}")
 

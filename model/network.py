@@ -27,15 +27,8 @@ def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.G
     partner's block of each stub (kernels.tie_blocks, four uniforms a stub, drawn in chunks: the
     same numbers as one array), its partner in the block (kernels.tie_ends, a fifth uniform a
     kept stub) and the distinct ties sorted (kernels.unique_ties, a counting sort)."""
-    n = group.shape[0]
-    sources = np.arange(n) if sources is None else sources
-    n_villages = int(village.max()) + 1 if n else 0
-    block = village.astype(np.int64) * n_groups + group
-    order = np.argsort(block, kind="stable")
-    counts = np.bincount(block, minlength=n_villages * n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-
-    stubs = rng.poisson(spec.mean_degree / 2.0, sources.size)
+    n, sources, n_villages, order, counts, starts, stubs = _blocks_and_stubs(group, village, spec, rng, n_groups,
+                                                                             sources)
     src = np.repeat(np.asarray(sources, dtype=np.int64), stubs)
     # the passes write their results over their inputs (src, block): few new large arrays
     block = np.empty(src.size, dtype=np.int64)
@@ -52,13 +45,9 @@ def generate_ties(group: np.ndarray, village: np.ndarray, spec, rng: np.random.G
     return src[:k], block[:k]
 
 
-TIE_CHUNK = 1 << 16
-"""Stubs whose four uniforms ``generate_ties`` draws at a time."""
-
-
-def generate_ties_plain(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
-                  sources: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``generate_ties`` in numpy: the specification of its compiled passes."""
+def _blocks_and_stubs(group, village, spec, rng, n_groups, sources):
+    """What both forms of the tie generation start from: the households by (village, group) block
+    (order, counts, starts) and each source's number of stubs (the first draw)."""
     n = group.shape[0]
     sources = np.arange(n) if sources is None else sources
     n_villages = int(village.max()) + 1 if n else 0
@@ -66,8 +55,19 @@ def generate_ties_plain(group: np.ndarray, village: np.ndarray, spec, rng: np.ra
     order = np.argsort(block, kind="stable")
     counts = np.bincount(block, minlength=n_villages * n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-
     stubs = rng.poisson(spec.mean_degree / 2.0, sources.size)
+    return n, sources, n_villages, order, counts, starts, stubs
+
+
+TIE_CHUNK = 1 << 16
+"""Stubs whose four uniforms ``generate_ties`` draws at a time."""
+
+
+def generate_ties_plain(group: np.ndarray, village: np.ndarray, spec, rng: np.random.Generator, n_groups: int,
+                  sources: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``generate_ties`` in numpy: the specification of its compiled passes."""
+    n, sources, n_villages, order, counts, starts, stubs = _blocks_and_stubs(group, village, spec, rng, n_groups,
+                                                                             sources)
     src = np.repeat(sources, stubs)
     u = rng.random((src.shape[0], 4))
     own_v = village[src].astype(np.int64)
