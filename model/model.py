@@ -76,6 +76,8 @@ class CohesionModel(mesa.Model):
 
     def __init__(self, scenario, params: Params | None = None, rng=None, replicate: int = 0,
                  step_mode: Literal["array", "plain", "reference"] = "array"):
+        if step_mode not in ("array", "plain", "reference"):
+            raise ValueError(f"step_mode must be 'array', 'plain' or 'reference', not {step_mode!r}")
         self.seed_sequence = _seed_sequence(rng)
         super().__init__(rng=self.seed_sequence)
         self.spec = scenario

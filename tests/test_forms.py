@@ -139,3 +139,10 @@ def test_plain_form_calls_no_compiled_kernel(monkeypatch, name):
     assert model.state.ever.any() and model.network.new_src.size > 0  # the weeks did something
     assert not calls, "compiled kernels called from plain: " + ", ".join(
         f"{m} -> {k}" for m, k in sorted(calls))
+
+
+def test_an_unknown_step_mode_is_refused():
+    from tests.conftest import build, small_raw
+
+    with pytest.raises(ValueError, match="step_mode"):
+        CohesionModel(build(small_raw(scale=8)), rng=1, step_mode="fast")
