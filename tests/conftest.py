@@ -30,6 +30,22 @@ def small_raw(scale: int = 4, **overrides) -> dict:
     return raw
 
 
+def random_ties(rng, n: int, groups: int, within_group: float):
+    """Households of ``groups`` groups in two villages and the baseline ties between them
+    (``model.network.generate_ties``, mean degree 4): group, village, src, dst."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from model.network import generate_ties
+
+    spec = SimpleNamespace(mean_degree=4.0, within_village=0.8, within_group=within_group)
+    group = rng.integers(0, groups, n).astype(np.int8)
+    village = rng.integers(0, 2, n).astype(np.int8)
+    src, dst = generate_ties(group, village, spec, rng, groups)
+    return group, village, src, dst
+
+
 def build(raw: dict) -> Scenario:
     return Scenario.model_validate(raw)
 

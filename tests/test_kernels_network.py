@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from model import CohesionModel, kernels
 from model.influence import fj_change, neighbour_attitudes, neighbour_sums
 from model.legitimisation import legitimisation_change, signal
-from model.network import SocialNetwork, generate_ties
+from model.network import SocialNetwork
 from model.params import Params
-from tests.conftest import build, small_raw
+from tests.conftest import build, random_ties, small_raw
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -22,12 +22,8 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 def _network(seed: int, n: int, ng: int, shuffled: bool, n_new: int) -> SocialNetwork:
     """A generated network of n households; ``shuffled``: the baseline tie list out of order and
     some ties reversed (not CSR order); ``n_new`` candidate activity ties in two batches."""
-    class Spec:
-        mean_degree, within_village, within_group = 4.0, 0.8, 0.6
     rng = np.random.default_rng(seed)
-    group = rng.integers(0, ng, n).astype(np.int8)
-    village = rng.integers(0, 2, n).astype(np.int8)
-    src, dst = generate_ties(group, village, Spec, rng, ng)
+    group, _, src, dst = random_ties(rng, n, ng, within_group=0.6)
     if shuffled and src.size:
         order = rng.permutation(src.size)
         flip = rng.random(src.size) < 0.5

@@ -13,12 +13,12 @@ from hypothesis.extra import numpy as hnp
 
 from model import CohesionModel, kernels
 from model.acknowledgement import acknowledgement_change
-from model.network import SocialNetwork, generate_ties
+from model.network import SocialNetwork
 from model.params import Params
 from model.pss import coping_change, stigma_change
 from model.recall import forgetting
 from model.ties import partners
-from tests.conftest import build, small_raw
+from tests.conftest import build, random_ties, small_raw
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 """No deadline and no check of generation speed: both measure the machine's load, not the kernels."""
@@ -90,12 +90,7 @@ def test_tie_makers_and_partners_as_numpy(data):
 
 
 def _network(seed: int, n: int = 60, groups: int = 3) -> SocialNetwork:
-    class Spec:
-        mean_degree, within_village, within_group = 4.0, 0.8, 0.7
-    rng = np.random.default_rng(seed)
-    group = rng.integers(0, groups, n).astype(np.int8)
-    village = rng.integers(0, 2, n).astype(np.int8)
-    src, dst = generate_ties(group, village, Spec, rng, groups)
+    group, _, src, dst = random_ties(np.random.default_rng(seed), n, groups, within_group=0.7)
     return SocialNetwork(group, src, dst, groups)
 
 
