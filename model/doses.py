@@ -41,7 +41,7 @@ class Doses(Mechanism):
     def _arrays(self, n: int, n_entries: int, n_channels: int) -> tuple[np.ndarray, ...]:
         """The week's arrays of ``step`` (enrolled, taking part, the product's left factor, the
         doses, who was last given a dose), made in the first week (or when the sizes change)."""
-        kept = self.__dict__.get("_kept")
+        kept = getattr(self, "_kept", None)
         if kept is None or kept[0].shape != (n, n_entries) or kept[3].shape[0] != n_channels:
             kept = (np.empty((n, n_entries), dtype=bool), np.empty(n, dtype=bool), np.empty((n, n_entries)),
                     np.zeros((n_channels, n)), np.zeros(n, dtype=bool))

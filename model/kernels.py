@@ -36,12 +36,6 @@ def row_any_plain(mask: np.ndarray) -> np.ndarray:
     return mask.any(axis=1)
 
 
-def row_any_positive(x: np.ndarray) -> np.ndarray:
-    """``(x > 0).any(axis=1)`` for a non-negative N x k array of small integers (< 2^24, exact
-    in float32): a float32 product with ones, which is BLAS's, instead of comparing every cell."""
-    return (x.astype(np.float32) @ np.ones(x.shape[1], dtype=np.float32)) > 0
-
-
 def row_any_positive_plain(x: np.ndarray) -> np.ndarray:
     return (x > 0).any(axis=1)
 
